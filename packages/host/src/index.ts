@@ -1,1 +1,23 @@
+/**
+ * @wasmgate/host — a Proxy-Wasm ABI host for JavaScript runtimes. It runs real plugin binaries
+ * (Go 1.24 wasip1, TinyGo, Rust, C++, AssemblyScript) and speaks to the outside world only through
+ * {@link HostPorts}. No runtime dependencies, no Node built-ins.
+ * @module
+ */
 export * from './errors.js';
+export * from './abi/constants.js';
+export { encodePairs, decodePairs, type HeaderPair } from './abi/pairs.js';
+export { utf8Decode, utf8Encode } from './abi/utf8.js';
+export type * from './ports.js';
+export { InMemorySharedData, type SharedDataStore, type SharedDataEntry } from './stores/shared-data.js';
+export { InMemorySharedQueues, type SharedQueueStore } from './stores/shared-queue.js';
+export { InMemoryMetrics, type MetricStore, type MetricSnapshot } from './stores/metrics.js';
+export { encodeProperty, type PropertyValue } from './properties.js';
+export { HeaderMap } from './context/header-map.js';
+export { BodyBuffer } from './context/body-buffer.js';
+export { RootContext, type RootOptions } from './context/root-context.js';
+export { HttpContext, type HttpStreamHost, type LocalReply } from './context/http-context.js';
+export { compilePlugin, compileForInspect, reportModule, type PluginModule, type ModuleReport, type ImportReport } from './module.js';
+export { PluginVm, type VmOptions, type VmState } from './vm.js';
+export { HOSTCALLS, type HostcallSpec } from './hostcalls/table.js';
+export { BUILTIN_FOREIGN_FUNCTIONS } from './hostcalls/foreign.js';

@@ -1,0 +1,33 @@
+/**
+ * Logging and time hostcalls (spec: "Logging", "Clocks", "Timers").
+ */
+import { WasmResult } from '../abi/constants.js';
+import type { VmScope } from '../context/scope.js';
+
+/** proxy_log(level, message_ptr, message_size): level > 5 ⇒ BadArgument; filtered by the host level. */
+export function proxyLog(vm: VmScope, level: number, ptr: number, len: number): number {
+  level >>>= 0;
+  if (level > 5) return WasmResult.BadArgument;
+  const msg = vm.memory.string(ptr, len);
+  if (msg === undefined) return WasmResult.InvalidMemoryAccess;
+  vm.log(level as 0 | 1 | 2 | 3 | 4 | 5, msg, 'proxy_log');
+  return WasmResult.Ok;
+}
+
+/** proxy_get_log_level(out u32). */
+export function proxyGetLogLevel(vm: VmScope, out: number): number {
+  return vm.memory.writeU32(out, vm.ports.logLevel()) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+}
+
+/** proxy_get_current_time_nanoseconds(out u64): wall clock. */
+export function proxyGetCurrentTimeNanoseconds(vm: VmScope, out: number): number {
+  return vm.memory.writeU64(out, vm.ports.nowNanos()) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+}
+
+/** proxy_set_tick_period_milliseconds(ms): per root of the acting context; 0 disables. */
+export function proxySetTickPeriodMilliseconds(vm: VmScope, ms: number): number {
+  const root = vm.acting().root;
+  if (!root) return WasmResult.BadArgument;
+  root.setTickPeriod(ms >>> 0);
+  return WasmResult.Ok;
+}

@@ -1,0 +1,90 @@
+/**
+ * Plugin metrics (proxy_define/increment/record/get_metric). One store per gateway so the admin
+ * listener can expose every plugin's metrics in Prometheus text format. Defining the same
+ * (type, name) twice returns the same id, as Envoy does.
+ */
+import { MetricType, WasmResult } from '../abi/constants.js';
+
+export interface MetricSnapshot {
+  readonly id: number;
+  readonly name: string;
+  readonly type: MetricType;
+  /** Counter or gauge value; for histograms the sum of samples. */
+  readonly value: bigint;
+  /** Histogram samples (bounded; oldest dropped). */
+  readonly samples?: readonly bigint[];
+  readonly count?: number;
+}
+
+export interface MetricStore {
+  define(type: MetricType, name: string): number;
+  increment(id: number, delta: bigint): WasmResult;
+  record(id: number, value: bigint): WasmResult;
+  get(id: number): bigint | WasmResult;
+  snapshot(): MetricSnapshot[];
+}
+
+interface Metric {
+  id: number;
+  name: string;
+  type: MetricType;
+  value: bigint;
+  count: number;
+  samples: bigint[];
+}
+
+const MAX_SAMPLES = 1024;
+
+export class InMemoryMetrics implements MetricStore {
+  readonly #byKey = new Map<string, Metric>();
+  readonly #byId = new Map<number, Metric>();
+  #nextId = 1;
+
+  define(type: MetricType, name: string): number {
+    const key = `${type}\0${name}`;
+    const found = this.#byKey.get(key);
+    if (found) return found.id;
+    const m: Metric = { id: this.#nextId++, name, type, value: 0n, count: 0, samples: [] };
+    this.#byKey.set(key, m);
+    this.#byId.set(m.id, m);
+    return m.id;
+  }
+
+  increment(id: number, delta: bigint): WasmResult {
+    const m = this.#byId.get(id);
+    if (!m) return WasmResult.NotFound;
+    if (m.type === MetricType.Histogram) return WasmResult.BadArgument;
+    if (m.type === MetricType.Counter && delta <= 0n) return WasmResult.BadArgument;
+    m.value += delta;
+    return WasmResult.Ok;
+  }
+
+  record(id: number, value: bigint): WasmResult {
+    const m = this.#byId.get(id);
+    if (!m) return WasmResult.NotFound;
+    if (m.type === MetricType.Counter) m.value += value;
+    else if (m.type === MetricType.Gauge) m.value = value;
+    else {
+      m.value += value;
+      m.count++;
+      m.samples.push(value);
+      if (m.samples.length > MAX_SAMPLES) m.samples.shift();
+    }
+    return WasmResult.Ok;
+  }
+
+  get(id: number): bigint | WasmResult {
+    const m = this.#byId.get(id);
+    if (!m) return WasmResult.NotFound;
+    if (m.type === MetricType.Histogram) return WasmResult.BadArgument;
+    return m.value;
+  }
+
+  snapshot(): MetricSnapshot[] {
+    return [...this.#byId.values()].map((m) =>
+      m.type === MetricType.Histogram
+        ? { id: m.id, name: m.name, type: m.type, value: m.value, samples: [...m.samples], count: m.count }
+        : { id: m.id, name: m.name, type: m.type, value: m.value },
+    );
+  }
+}
