@@ -96,6 +96,8 @@ const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTU
  * Sends one request and buffers the response.
  * @throws CalloutError `connect` (nothing reached the server), `reset` (connection dropped
  * mid-exchange), `timeout`, or `overflow` (body above `maxBodyBytes`).
+ * @throws TypeError from node:http, before anything is sent, when a header name or value is not
+ * valid HTTP (for example contains CR/LF); the hostcall should treat that as a bad argument.
  * @see /work/shared/reference/proxy-wasm-abi.md §4 (proxy_http_call)
  */
 export async function httpCallout(req: CalloutRequest, opts: CalloutOptions): Promise<CalloutResponse> {
@@ -156,7 +158,8 @@ function attempt(req: CalloutRequest, opts: CalloutOptions): Promise<CalloutResp
     });
     r.on('response', (res) => {
       responded = true;
-      const declared = Number(res.headers['content-length']);
+      // A HEAD response declares the length of a body it does not carry.
+      const declared = method === 'HEAD' ? 0 : Number(res.headers['content-length']);
       if (declared > max) {
         finish(new CalloutError('overflow', `callout to ${target}: response body of ${declared} bytes exceeds ${max}`));
         return;

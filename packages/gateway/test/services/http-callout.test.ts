@@ -98,6 +98,26 @@ test('trailers come back; keep-alive reuses one connection', async (t) => {
   assert.equal(connections, 1);
 });
 
+test('a pooled connection the upstream drops is retried once for GET, not for POST', async (t) => {
+  // The upstream hangs up on the second request of each connection, as one does whose idle
+  // timeout fires just as a reused keep-alive socket is written to.
+  const perSocket = new WeakMap<object, number>();
+  const { port, server } = await serve(t, (req, res) => {
+    const n = (perSocket.get(req.socket) ?? 0) + 1;
+    perSocket.set(req.socket, n);
+    if (n === 2) req.socket.destroy();
+    else res.end('ok');
+  });
+  let connections = 0;
+  server.on('connection', () => { connections++; });
+  const agent = agentFor(t);
+  await httpCallout(request(port), { agent });
+  const retried = await httpCallout(request(port), { agent });
+  assert.equal(Buffer.from(retried.body).toString(), 'ok');
+  assert.equal(connections, 2);
+  await assert.rejects(httpCallout(request(port, { method: 'POST', body: Buffer.from('x') }), { agent }), isKind('reset'));
+});
+
 test('an upstream that never answers times out', async (t) => {
   const { port } = await serve(t, () => { /* hold the request open */ });
   await assert.rejects(httpCallout(request(port, { timeoutMs: 100 }), { agent: agentFor(t) }), isKind('timeout'));

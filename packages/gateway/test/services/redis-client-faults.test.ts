@@ -84,6 +84,13 @@ test('a server that never answers: the call times out, the socket is dropped, th
   assert.equal(sockets.length, 2);
 });
 
+test('AUTH that is never answered fails the queued calls with kind connect after connectTimeoutMs', async (t) => {
+  const { port } = await fakeServer(t, () => {});
+  const c = new RedisClient({ host: '127.0.0.1', port, password: 'pw', timeoutMs: 5000, connectTimeoutMs: 100 });
+  t.after(() => c.close());
+  await assert.rejects(c.call(PING), (e: unknown) => e instanceof RedisCallError && e.kind === 'connect' && /100 ms/.test(e.message));
+});
+
 test('a protocol violation from the server fails the calls instead of guessing', async (t) => {
   const { port } = await fakeServer(t, (sock) => sock.write('HTTP/1.1 400 Bad Request\r\n\r\n'));
   const c = new RedisClient({ host: '127.0.0.1', port, timeoutMs: 5000 });
