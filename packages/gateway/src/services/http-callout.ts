@@ -2,7 +2,7 @@
  * The HTTP client behind `proxy_http_call`: one request to a resolved upstream, the whole
  * response buffered for the plugin (maps 6/7, buffer 4). Like Envoy's async client it sets
  * `content-length` and adds no `x-forwarded-for`.
- * @see /work/shared/reference/proxy-wasm-abi.md §4 (proxy_http_call) and §8 (HTTP clients)
+ * @see Proxy-Wasm ABI reference (shared/reference/proxy-wasm-abi.md) §4 (proxy_http_call) and §8 (HTTP clients)
  * @module
  */
 import http from 'node:http';
@@ -98,7 +98,7 @@ const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTU
  * mid-exchange), `timeout`, or `overflow` (body above `maxBodyBytes`).
  * @throws TypeError from node:http, before anything is sent, when a header name or value is not
  * valid HTTP (for example contains CR/LF); the hostcall should treat that as a bad argument.
- * @see /work/shared/reference/proxy-wasm-abi.md §4 (proxy_http_call)
+ * @see Proxy-Wasm ABI reference (shared/reference/proxy-wasm-abi.md) §4 (proxy_http_call)
  */
 export async function httpCallout(req: CalloutRequest, opts: CalloutOptions): Promise<CalloutResponse> {
   try {

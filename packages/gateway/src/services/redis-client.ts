@@ -2,7 +2,7 @@
  * The Redis client behind Higress's `proxy_redis_init` / `proxy_redis_call`: plugins hand over a
  * complete RESP command and get the raw RESP reply back (buffer 9), so this client frames replies
  * but never decodes them. One pipelined TCP connection per client; replies are matched FIFO.
- * @see /work/shared/reference/proxy-wasm-abi.md §4 (proxy_redis_init/call) and §8 (Redis)
+ * @see Proxy-Wasm ABI reference (shared/reference/proxy-wasm-abi.md) §4 (proxy_redis_init/call) and §8 (Redis)
  * @module
  */
 import { connect, type Socket } from 'node:net';
@@ -243,7 +243,7 @@ export interface RedisClusterName {
  * Splits a `proxy_redis_init` cluster name such as
  * `outbound|6379||redis.default.svc.cluster.local?db=1&buffer_flush_timeout=0`.
  * @throws TypeError when `db` is present but not a non-negative integer.
- * @see /work/shared/reference/proxy-wasm-abi.md §4 (proxy_redis_init)
+ * @see Proxy-Wasm ABI reference (shared/reference/proxy-wasm-abi.md) §4 (proxy_redis_init)
  */
 export function parseRedisCluster(name: string): RedisClusterName {
   const q = name.indexOf('?');
