@@ -1,0 +1,75 @@
+/**
+ * The config catalogue (`WG_CONFIG_*`). Every problem the config pipeline finds is one of these,
+ * with a `file:line:col` location and a path. Codes are documented in docs/errors.md; never rename
+ * or reuse one.
+ * @module
+ */
+import { WasmgateError, defineErrors, registerErrors, type SourceLocation } from '@wasmgate/host';
+
+// ---------------------------------------------------------------------------------------------
+// Errors: any of these stops `validate` (exit 2) and `serve` (refuses to start).
+// ---------------------------------------------------------------------------------------------
+export const CONFIG_ERRORS = defineErrors({
+  WG_CONFIG_READ: {
+    summary: 'A config file or directory could not be read.',
+    hint: 'Check the path given to --config and that the file is readable.',
+    exit: 2,
+  },
+  WG_CONFIG_EMPTY: {
+    summary: 'No manifests were found: the files hold no YAML documents, or the directory no *.yaml/*.yml files.',
+    hint: 'Point --config at a file or directory with at least one Ingress, WasmPlugin, Service or Gateway manifest.',
+    exit: 2,
+  },
+  WG_CONFIG_YAML: {
+    summary: 'A file is not valid YAML.',
+    hint: 'Fix the YAML syntax at the position shown (indentation and unquoted ":" are the usual causes).',
+    exit: 2,
+  },
+  WG_CONFIG_UNKNOWN_KIND: {
+    summary: 'A document has an apiVersion/kind wasmgate does not read.',
+    hint: 'Known kinds: networking.k8s.io/v1 Ingress, extensions.higress.io/v1alpha1 WasmPlugin, wasmgate.io/v1alpha1 Service, wasmgate.io/v1alpha1 Gateway.',
+    exit: 2,
+  },
+  WG_CONFIG_INVALID: {
+    summary: 'A field has the wrong type or value, or a required field is missing.',
+    hint: 'See docs/config.md for the fields of each kind.',
+    exit: 2,
+  },
+  WG_CONFIG_REF_NOT_FOUND: {
+    summary: 'A reference names something no manifest defines (an Ingress backend naming an unknown Service or a port the Service does not have).',
+    hint: 'Define the referenced object, or fix the name; Ingress backends refer to Services in the Ingress namespace.',
+    exit: 2,
+  },
+  WG_CONFIG_DUPLICATE: {
+    summary: 'Two objects have the same kind, namespace and name (or two Services claim the same alias, or there are two Gateways).',
+    hint: 'Rename or remove one of them; the first one is at the location in the details.',
+    exit: 2,
+  },
+  // -------------------------------------------------------------------------------------------
+  // Warnings: reported, never fatal.
+  // -------------------------------------------------------------------------------------------
+  WG_CONFIG_UNKNOWN_FIELD: {
+    summary: 'A field wasmgate does not know; it is ignored (Higress and Kubernetes manifests carry fields wasmgate has no use for).',
+    hint: 'Remove the field if it is a typo; see docs/config.md for the fields wasmgate reads.',
+    exit: 2,
+  },
+  WG_CONFIG_IGNORED: {
+    summary: 'A known setting has no effect here (for example vmConfig.env valueFrom, or a plugin disabled by defaultConfigDisable).',
+    hint: 'The message says why; remove the setting to silence the warning.',
+    exit: 2,
+  },
+});
+registerErrors(CONFIG_ERRORS);
+
+/** A code from the config catalogue. */
+export type ConfigErrorCode = keyof typeof CONFIG_ERRORS;
+
+/** Builds a config error (or warning) with its location; the hint defaults to the catalogue's. */
+export function configError(
+  code: ConfigErrorCode,
+  message: string,
+  location: SourceLocation | undefined,
+  extra: { hint?: string | undefined; details?: readonly string[]; cause?: unknown } = {},
+): WasmgateError {
+  return new WasmgateError(code, message, { ...extra, location, exit: 2 });
+}

@@ -1,0 +1,70 @@
+/**
+ * Resolves the optional `Gateway` manifest and the CLI overrides into `GatewaySettings`.
+ * @module
+ */
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { formatHostPort, parseHostPort } from './address.js';
+import { configError } from './errors.js';
+import { locate } from './locate.js';
+import type { ResolveContext } from './resolve-context.js';
+import type { ConfigOverrides, GatewaySettings, HostPort } from './types.js';
+import type { Manifest } from './validate.js';
+
+type GatewayManifest = Extract<Manifest, { kind: 'Gateway' }>;
+
+/** Defaults when there is no Gateway manifest, or it leaves a field out. */
+export const GATEWAY_DEFAULTS = Object.freeze({
+  listen: Object.freeze({ host: '127.0.0.1', port: 8080 }),
+  admin: Object.freeze({ host: '127.0.0.1', port: 15000 }),
+  // 1 MiB for request and response, the per-connection buffer limit Higress configures in Envoy.
+  requestBodyBufferBytes: 1048576,
+  responseBodyBufferBytes: 1048576,
+  upstreamTimeoutMs: 15000,
+  logLevel: 'info',
+} as const);
+
+/** Builds the gateway settings; `m` is the one Gateway manifest, if any. */
+export function resolveGateway(m: GatewayManifest | undefined, overrides: ConfigOverrides, ctx: ResolveContext): GatewaySettings {
+  const spec = m?.spec ?? {};
+  const base = m ? dirname(m.parsed.file) : undefined;
+  const address = (field: 'listen' | 'admin'): HostPort => {
+    const fallback = GATEWAY_DEFAULTS[field];
+    const flag = overrides[field];
+    if (flag !== undefined) {
+      const parsed = parseHostPort(flag, true);
+      if (parsed.ok) return parsed.value;
+      ctx.errors.push(configError('WG_CONFIG_INVALID', `--${field} "${flag}" ${parsed.reason}`, { path: `--${field}` }));
+      return fallback;
+    }
+    const text = spec[field];
+    if (text === undefined || !m) return fallback;
+    const parsed = parseHostPort(text, true);
+    if (parsed.ok) return parsed.value;
+    ctx.error('WG_CONFIG_INVALID', m, ['spec', field], `${field} "${text}" ${parsed.reason}`);
+    return fallback;
+  };
+  const listen = address('listen');
+  const admin = address('admin');
+  if (listen.port !== 0 && formatHostPort(listen) === formatHostPort(admin)) {
+    const message = `listen and admin are both ${formatHostPort(listen)}; they need different ports`;
+    if (m && overrides.admin === undefined) ctx.error('WG_CONFIG_INVALID', m, ['spec', 'admin'], message);
+    else ctx.errors.push(configError('WG_CONFIG_INVALID', message, { path: '--admin' }));
+  }
+  // Paths in a manifest are relative to the manifest, like a WasmPlugin's file url.
+  const path = (p: string) => (isAbsolute(p) || base === undefined ? p : resolve(base, p));
+  const accessLog = spec.accessLog === undefined ? undefined : spec.accessLog === 'stdout' ? 'stdout' : path(spec.accessLog);
+  return {
+    listen,
+    admin,
+    ...(accessLog !== undefined ? { accessLog } : {}),
+    limits: {
+      requestBodyBufferBytes: spec.limits?.requestBodyBufferBytes ?? GATEWAY_DEFAULTS.requestBodyBufferBytes,
+      responseBodyBufferBytes: spec.limits?.responseBodyBufferBytes ?? GATEWAY_DEFAULTS.responseBodyBufferBytes,
+    },
+    upstreamTimeoutMs: spec.upstreamTimeoutMs ?? GATEWAY_DEFAULTS.upstreamTimeoutMs,
+    ...(spec.imagePullSecret !== undefined ? { imagePullSecret: path(spec.imagePullSecret) } : {}),
+    insecureRegistries: [...(spec.insecureRegistries ?? [])],
+    logLevel: spec.logLevel ?? GATEWAY_DEFAULTS.logLevel,
+    ...(m ? { location: locate(m.parsed, ['metadata', 'name']) } : {}),
+  };
+}

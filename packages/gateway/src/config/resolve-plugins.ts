@@ -1,0 +1,168 @@
+/**
+ * Resolves WasmPlugins: URL scheme and file path, defaults, env, scope, the configuration JSON, and
+ * the filter-chain order.
+ * @module
+ */
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { locate } from './locate.js';
+import { buildPluginConfigJson, qualifyIngress } from './plugin-config-json.js';
+import type { ResolveContext } from './resolve-context.js';
+import type { PluginPhase, PluginScheme, PluginScope, WasmPluginConfig } from './types.js';
+import type { Manifest } from './validate.js';
+
+type PluginManifest = Extract<Manifest, { kind: 'WasmPlugin' }>;
+
+/** Istio inserts each phase's plugins at its place in the chain; UNSPECIFIED_PHASE goes last, before the router. */
+export const PHASE_ORDER: readonly PluginPhase[] = ['AUTHN', 'AUTHZ', 'STATS', 'UNSPECIFIED_PHASE'];
+
+/** Resolves every plugin and returns them in chain order. `ingresses` holds every `namespace/name` defined. */
+export function resolvePlugins(
+  manifests: readonly PluginManifest[],
+  ingresses: ReadonlySet<string>,
+  ctx: ResolveContext,
+): WasmPluginConfig[] {
+  const plugins: WasmPluginConfig[] = [];
+  for (const m of manifests) {
+    const plugin = resolvePlugin(m, ingresses, ctx);
+    if (plugin) plugins.push(plugin);
+  }
+  return plugins.sort(comparePlugins);
+}
+
+/** Chain order: phase, then priority (highest first), then namespace and name, as Istio sorts. */
+export function comparePlugins(
+  a: Pick<WasmPluginConfig, 'phase' | 'priority' | 'namespace' | 'name'>,
+  b: Pick<WasmPluginConfig, 'phase' | 'priority' | 'namespace' | 'name'>,
+): number {
+  const text = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  return (
+    PHASE_ORDER.indexOf(a.phase) - PHASE_ORDER.indexOf(b.phase) ||
+    b.priority - a.priority ||
+    text(a.namespace, b.namespace) ||
+    text(a.name, b.name)
+  );
+}
+
+function resolvePlugin(m: PluginManifest, ingresses: ReadonlySet<string>, ctx: ResolveContext): WasmPluginConfig | undefined {
+  const { spec } = m;
+  const source = resolveUrl(spec.url, m.parsed.file);
+  if ('reason' in source) {
+    ctx.error('WG_CONFIG_INVALID', m, ['spec', 'url'], source.reason,
+      'Use file:///absolute/path.wasm, file://relative/path.wasm or a plain path (relative to this file), http(s)://host/path.wasm, or oci://registry/repo:tag.');
+  } else if (source.looksLikeOci) {
+    ctx.warn('WG_CONFIG_IGNORED', m, ['spec', 'url'], `"${spec.url}" has no scheme, so wasmgate reads it as a local file; Istio and Higress would pull it as oci://${spec.url}`,
+      `Write oci://${spec.url} to pull the image, or file://${spec.url} to silence this warning.`);
+  }
+
+  const built = buildPluginConfigJson(spec, m.namespace);
+  for (const i of built.rulesWithoutMatch) {
+    ctx.error('WG_CONFIG_INVALID', m, ['spec', 'matchRules', i], 'match rule has no ingress, domain or service list, so it matches nothing',
+      'Add ingress, domain or service to the rule, or set configDisable: true (Higress rejects the whole plugin otherwise).');
+  }
+  if (spec.pluginConfig !== undefined) {
+    for (const field of ['defaultConfig', 'matchRules', 'defaultConfigDisable'] as const) {
+      if (spec[field] !== undefined) {
+        ctx.warn('WG_CONFIG_IGNORED', m, ['spec', field], `${field} is ignored because pluginConfig is set (Higress passes pluginConfig through as is)`);
+      }
+    }
+  }
+  (spec.matchRules ?? []).forEach((rule, i) => {
+    (rule.ingress ?? []).forEach((ref, j) => checkIngressRef(m, ['spec', 'matchRules', i, 'ingress', j], ref, ingresses, ctx));
+  });
+  if (spec.verificationKey !== undefined) {
+    ctx.warn('WG_CONFIG_IGNORED', m, ['spec', 'verificationKey'], 'verificationKey is ignored: wasmgate does not verify signatures (Higress does not either)');
+  }
+  if ('reason' in source || built.rulesWithoutMatch.length > 0) return undefined;
+  if (built.disabled) {
+    ctx.warn('WG_CONFIG_IGNORED', m, ['spec', 'defaultConfigDisable'],
+      `plugin ${m.namespace}/${m.name} is not installed: defaultConfigDisable is true and no match rule is enabled (as in Higress)`);
+    return undefined;
+  }
+
+  const env: [string, string][] = [];
+  (spec.vmConfig?.env ?? []).forEach((e, i) => {
+    if (e.valueFrom === 'HOST') {
+      ctx.warn('WG_CONFIG_IGNORED', m, ['spec', 'vmConfig', 'env', i, 'valueFrom'], `valueFrom HOST is not supported; ${e.name} is not set`,
+        'Give the value inline with value: instead.');
+      return;
+    }
+    env.push([e.name, e.value ?? '']);
+  });
+
+  const scopeSpec = spec.wasmgate?.scope;
+  let scope: PluginScope | undefined;
+  if (scopeSpec) {
+    const routes = scopeSpec.routes?.map((ref, j) => checkIngressRef(m, ['spec', 'wasmgate', 'scope', 'routes', j], ref, ingresses, ctx));
+    const domains = scopeSpec.domains?.map((d) => d.toLowerCase());
+    scope = { ...(routes ? { routes } : {}), ...(domains ? { domains } : {}) };
+  }
+  const limits = spec.wasmgate?.limits;
+  const sha256 = spec.sha256 ? spec.sha256.toLowerCase() : undefined;
+  return {
+    namespace: m.namespace,
+    name: m.name,
+    key: `${m.namespace}/${m.name}`,
+    url: spec.url,
+    scheme: source.scheme,
+    ...(source.resolvedPath !== undefined ? { resolvedPath: source.resolvedPath } : {}),
+    ...(sha256 !== undefined ? { sha256 } : {}),
+    imagePullPolicy: spec.imagePullPolicy ?? 'UNSPECIFIED_POLICY',
+    ...(spec.imagePullSecret ? { imagePullSecret: spec.imagePullSecret } : {}),
+    rootId: spec.pluginName ?? '',
+    phase: spec.phase ?? 'UNSPECIFIED_PHASE',
+    priority: spec.priority ?? 0,
+    failStrategy: spec.failStrategy ?? 'FAIL_CLOSE',
+    // fromEntries defines own properties, so a variable named __proto__ stays a plain entry.
+    env: Object.fromEntries(env),
+    ...(scope ? { scope } : {}),
+    ...(limits ? { limits: { ...limits } } : {}),
+    configJson: built.configJson,
+    location: locate(m.parsed, ['metadata', 'name']),
+  };
+}
+
+/** Qualifies an Ingress reference and warns when no such Ingress is defined (the rule could never match). */
+function checkIngressRef(m: PluginManifest, path: (string | number)[], ref: string, ingresses: ReadonlySet<string>, ctx: ResolveContext): string {
+  const qualified = qualifyIngress(ref, m.namespace);
+  if (!ingresses.has(qualified)) {
+    ctx.warn('WG_CONFIG_REF_NOT_FOUND', m, path, `no Ingress ${qualified} is defined, so this never matches a route`,
+      'Route names are "<namespace>/<ingress name>"; a bare name means the WasmPlugin namespace.');
+  }
+  return qualified;
+}
+
+type UrlSource = { scheme: PluginScheme; resolvedPath?: string; looksLikeOci: boolean } | { reason: string };
+
+/** Splits `spec.url` into scheme and, for files, an absolute path relative to the declaring file. */
+export function resolveUrl(url: string, declaringFile: string): UrlSource {
+  const base = dirname(declaringFile);
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s.exec(url);
+  if (!m) {
+    // Istio treats a scheme-less url as an OCI reference; one with a tag or digest probably is one.
+    const looksLikeOci = !url.endsWith('.wasm') && /^[^/]+\.[^/]+\/.+[:@]/.test(url);
+    return { scheme: 'file', resolvedPath: isAbsolute(url) ? url : resolve(base, url), looksLikeOci };
+  }
+  const scheme = m[1]!.toLowerCase();
+  const rest = m[2]!;
+  switch (scheme) {
+    case 'file': {
+      if (rest === '') return { reason: 'file:// needs a path' };
+      let path = rest;
+      try {
+        path = decodeURIComponent(rest);
+      } catch {
+        // Not percent-encoded after all: use it as written.
+      }
+      return { scheme: 'file', resolvedPath: isAbsolute(path) ? path : resolve(base, path), looksLikeOci: false };
+    }
+    case 'http':
+    case 'https':
+      if (!URL.canParse(url) || new URL(url).hostname === '') return { reason: `"${url}" is not a valid ${scheme} URL` };
+      return { scheme, looksLikeOci: false };
+    case 'oci':
+      if (!/^[^\s/]+\/\S+$/.test(rest)) return { reason: `"${url}" is not an OCI reference (oci://registry/repository[:tag|@sha256:digest])` };
+      return { scheme, looksLikeOci: false };
+    default:
+      return { reason: `unsupported URL scheme "${scheme}://"` };
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * `wasmgate.io/v1alpha1` `Gateway`: listener-level settings. Optional; at most one.
+ * @module
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { Enum, Manifest, Names, NonEmpty, Strict } from './common.js';
+
+const Bytes = (description: string) => Type.Optional(Type.Integer({ minimum: 0, description }));
+
+/** The `spec` of a Gateway. */
+export const GatewaySpecSchema = Strict({
+  listen: Type.Optional(NonEmpty({ description: 'data-plane "host:port" (default 127.0.0.1:8080)' })),
+  admin: Type.Optional(NonEmpty({ description: 'admin "host:port" (default 127.0.0.1:15000)' })),
+  accessLog: Type.Optional(NonEmpty({ description: '"stdout" or a file path' })),
+  limits: Type.Optional(
+    Strict({
+      requestBodyBufferBytes: Bytes('default 1048576'),
+      responseBodyBufferBytes: Bytes('default 1048576'),
+    }),
+  ),
+  upstreamTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'default 15000' })),
+  imagePullSecret: Type.Optional(NonEmpty({ description: 'path of a docker config.json' })),
+  insecureRegistries: Type.Optional(Names('registries reached over plain HTTP, "host:port"')),
+  logLevel: Type.Optional(Enum(['trace', 'debug', 'info', 'warn', 'error', 'critical'])),
+});
+
+/** A whole Gateway manifest; its spec may be left out (all defaults). */
+export const GatewaySchema = Manifest(GatewaySpecSchema, false);
+
+export type GatewaySpec = Static<typeof GatewaySpecSchema>;

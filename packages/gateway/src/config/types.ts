@@ -1,0 +1,184 @@
+/**
+ * The resolved, deep-frozen configuration. Runtime code (plugins, proxy, CLI `serve`) only ever sees
+ * these types; the raw manifest shapes stay inside `config/schema/`.
+ * @module
+ */
+import type { SourceLocation } from '@wasmgate/host';
+
+/** A listening or upstream address. `host` is an IP, a DNS name, or an IPv6 address without brackets. */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Gateway log levels (Envoy's names; `critical` is the highest). */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'critical';
+
+/** Body buffering limits, like Envoy's per-connection buffer limit in Higress. */
+export interface GatewayLimits {
+  /** Most request-body bytes a plugin may ask the gateway to buffer. @default 1048576 */
+  readonly requestBodyBufferBytes: number;
+  /** Most response-body bytes a plugin may ask the gateway to buffer. @default 1048576 */
+  readonly responseBodyBufferBytes: number;
+}
+
+/** Listener-level settings from the optional `wasmgate.io/v1alpha1` `Gateway` (defaults when absent). */
+export interface GatewaySettings {
+  /** Data-plane listener. @default 127.0.0.1:8080 */
+  readonly listen: HostPort;
+  /** Admin listener (health, reload, stats). @default 127.0.0.1:15000 */
+  readonly admin: HostPort;
+  /** `stdout`, or an absolute file path (relative paths are resolved against the declaring file). */
+  readonly accessLog?: string;
+  readonly limits: GatewayLimits;
+  /** Per-request upstream timeout. @default 15000 */
+  readonly upstreamTimeoutMs: number;
+  /** Absolute path of a docker `config.json` used for OCI pulls. */
+  readonly imagePullSecret?: string;
+  /** Registries (`host:port`) that may be reached over plain HTTP. */
+  readonly insecureRegistries: readonly string[];
+  /** @default info */
+  readonly logLevel: LogLevel;
+  /** Where the `Gateway` manifest was; absent when only defaults apply. */
+  readonly location?: SourceLocation;
+}
+
+/** One port of a wasmgate `Service`. */
+export interface ServicePort {
+  readonly name?: string;
+  /** The Service port: what Ingress backends and cluster names (`outbound|<port>||…`) use. */
+  readonly port: number;
+  /** The endpoint port traffic goes to; absent means each endpoint's own port. */
+  readonly targetPort?: number;
+}
+
+/** Protocols a `Service` can speak: `redis` services are for `proxy_redis_init`/`proxy_redis_call`. */
+export type ServiceProtocol = 'http' | 'redis';
+
+/** A `wasmgate.io/v1alpha1` `Service`: where a Kubernetes Service name points. */
+export interface ServiceConfig {
+  readonly namespace: string;
+  readonly name: string;
+  /** `<name>.<namespace>.svc.cluster.local`, the host part of Istio cluster names. */
+  readonly fqdn: string;
+  readonly endpoints: readonly HostPort[];
+  /** Declared ports; empty means "any port maps to the endpoints as given". */
+  readonly ports: readonly ServicePort[];
+  readonly protocol: ServiceProtocol;
+  /** Connect to the endpoints with TLS. */
+  readonly tls: boolean;
+  /** Extra cluster host names (`redis.static`, `auth.dns`), as Higress's McpBridge registries give. */
+  readonly aliases: readonly string[];
+  readonly location: SourceLocation;
+}
+
+/** The resolved target of a route: a Service and the port the Ingress named. */
+export interface ServiceRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly fqdn: string;
+}
+
+/** Ingress path types; `ImplementationSpecific` is matched as `Prefix`. */
+export type IngressPathType = 'Exact' | 'Prefix' | 'ImplementationSpecific';
+
+/** One Ingress rule × path, flattened. */
+export interface RouteConfig {
+  /** Higress's route name, `<namespace>/<ingress>`: what the `route_name` property returns. */
+  readonly name: string;
+  readonly namespace: string;
+  /** The Ingress's own name. */
+  readonly ingress: string;
+  /** Exact host or `*.suffix` wildcard, lowercase; absent = any host. */
+  readonly host?: string;
+  readonly path: string;
+  /** How the path is matched (`ImplementationSpecific` is resolved to `Prefix`). */
+  readonly pathType: 'Exact' | 'Prefix';
+  /** The pathType as written in the manifest. */
+  readonly declaredPathType: IngressPathType;
+  readonly service: ServiceRef;
+  /** The Service port (from `port.number`, or `port.name` looked up in the Service's ports). */
+  readonly port: number;
+  /** Where traffic goes: the Service endpoints with `targetPort` applied. */
+  readonly endpoints: readonly HostPort[];
+  /** `outbound|<port>||<fqdn>`: what the `cluster_name` property returns. */
+  readonly clusterName: string;
+  /** True for the route made from `spec.defaultBackend`. */
+  readonly isDefaultBackend: boolean;
+  readonly location: SourceLocation;
+}
+
+/** URL schemes a WasmPlugin may use; only `file` is read by the config pipeline itself. */
+export type PluginScheme = 'file' | 'http' | 'https' | 'oci';
+export type ImagePullPolicy = 'UNSPECIFIED_POLICY' | 'IfNotPresent' | 'Always';
+/** Istio filter-chain phases, in chain order: AUTHN, AUTHZ, STATS, then UNSPECIFIED_PHASE. */
+export type PluginPhase = 'AUTHN' | 'AUTHZ' | 'STATS' | 'UNSPECIFIED_PHASE';
+export type FailStrategy = 'FAIL_CLOSE' | 'FAIL_OPEN';
+
+/** wasmgate-only host-side scoping (`spec.wasmgate.scope`): run the plugin only on these requests. */
+export interface PluginScope {
+  /** Route names (`<namespace>/<ingress>`). */
+  readonly routes?: readonly string[];
+  /** Hosts: exact, `*.suffix` or `prefix.*`, compared without the port. */
+  readonly domains?: readonly string[];
+}
+
+/** wasmgate-only resource limits (`spec.wasmgate.limits`). */
+export interface PluginLimits {
+  readonly maxMemoryMiB?: number;
+  readonly callTimeoutMs?: number;
+}
+
+/** A resolved WasmPlugin. */
+export interface WasmPluginConfig {
+  readonly namespace: string;
+  readonly name: string;
+  /** `<namespace>/<name>`, unique. */
+  readonly key: string;
+  /** `spec.url` as written. */
+  readonly url: string;
+  readonly scheme: PluginScheme;
+  /** Absolute path of the module for `file` URLs and plain paths. */
+  readonly resolvedPath?: string;
+  /** Lowercase hex. */
+  readonly sha256?: string;
+  readonly imagePullPolicy: ImagePullPolicy;
+  /** As written; the OCI fetcher interprets it. */
+  readonly imagePullSecret?: string;
+  /** `spec.pluginName` (Envoy's root_id); empty when not set. */
+  readonly rootId: string;
+  readonly phase: PluginPhase;
+  readonly priority: number;
+  readonly failStrategy: FailStrategy;
+  /** `vmConfig.env` entries with inline values. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly scope?: PluginScope;
+  readonly limits?: PluginLimits;
+  /**
+   * The exact bytes the plugin receives in `proxy_on_configure`, built like the Higress controller
+   * (see docs/config.md). Empty when Higress would send no configuration at all.
+   */
+  readonly configJson: string;
+  readonly location: SourceLocation;
+}
+
+/** Everything the gateway runs from. Deep-frozen. */
+export interface Config {
+  /** Absolute paths of every file read (the hot-reload watcher watches these). */
+  readonly sources: readonly string[];
+  readonly gateway: GatewaySettings;
+  /** Sorted by namespace, then name. */
+  readonly services: readonly ServiceConfig[];
+  /** In match order: see `matchRoute`. */
+  readonly routes: readonly RouteConfig[];
+  /** In filter-chain order: phase, then priority (highest first), then namespace/name. */
+  readonly plugins: readonly WasmPluginConfig[];
+}
+
+/** CLI flags that win over the `Gateway` manifest. */
+export interface ConfigOverrides {
+  /** `host:port` for the data-plane listener. */
+  readonly listen?: string;
+  /** `host:port` for the admin listener. */
+  readonly admin?: string;
+}
