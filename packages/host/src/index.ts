@@ -21,3 +21,6 @@ export { compilePlugin, compileForInspect, reportModule, type PluginModule, type
 export { PluginVm, type VmOptions, type VmState } from './vm.js';
 export { HOSTCALLS, type HostcallSpec } from './hostcalls/table.js';
 export { BUILTIN_FOREIGN_FUNCTIONS } from './hostcalls/foreign.js';
+export { HttpStream } from './chain/http-stream.js';
+export { ERROR_CODE_HEADER, type ChainFilter, type FailStrategy, type StreamSink, type StreamOptions } from './chain/types.js';
+export { liftStartSection } from './abi/start-section.js';

@@ -99,6 +99,11 @@ export class PluginVm implements VmScope {
         const v = (vm as unknown as Record<string | symbol, unknown>)[prop];
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(vm) : v;
       },
+      set(_t, prop, value) {
+        if (!vm) return false;
+        (vm as unknown as Record<string | symbol, unknown>)[prop] = value;
+        return true;
+      },
     });
     const imports = buildImports(forward, (name, err) => {
       const msg = `host error in ${name}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`;

@@ -1,0 +1,274 @@
+/**
+ * One direction (request or response) of Envoy's filter-manager iteration over a chain of Wasm
+ * filters: headers, then body chunks, then trailers pass filter by filter; a filter may stop them
+ * and later continue (by returning Continue from a body/trailers callback, or proxy_continue_stream).
+ *
+ * Stop semantics (Envoy):
+ *   headers StopIteration (1, Higress 0.2.100 only)   hold headers; body chunks still reach this filter
+ *   headers StopAll… (3/4; 1 on other ABIs)           hold everything; body buffered WITHOUT callbacks;
+ *                                                      on continue the buffered body reaches this filter
+ *   body StopIterationAndBuffer / Watermark (1/2)     keep the chunk; call again with the accumulated body
+ *   body StopIterationNoBuffer (3)                    drop the chunk; later chunks still come here
+ *   trailers StopIteration (1)                        hold the trailers until continue
+ * A buffered body over the limit ends the request with 413 (request) or 500 (response); watermark
+ * modes pause the sending side instead.
+ */
+import { FilterDataStatus, FilterHeadersStatus } from '../abi/constants.js';
+import { BodyBuffer, concatAll } from '../context/body-buffer.js';
+import type { HeaderMap } from '../context/header-map.js';
+
+/** What the direction needs from its stream: calling filters and delivering past the last one. */
+export interface DirectionOps {
+  readonly count: number;
+  /** Calls filter `pos` (in this direction's order); undefined ⇒ skipped (fail-open, not in scope). */
+  headers(pos: number, map: HeaderMap, eos: boolean): number | undefined;
+  data(pos: number, body: BodyBuffer): number | undefined;
+  trailers(pos: number, map: HeaderMap): number | undefined;
+  sinkHeaders(map: HeaderMap, eos: boolean): void;
+  sinkData(data: Uint8Array, eos: boolean): void;
+  sinkTrailers(map: HeaderMap): void;
+  /** True once the direction must stop (local reply, reset). */
+  stopped(): boolean;
+  limit(): number;
+  overLimit(): void;
+  pause(paused: boolean): void;
+}
+
+interface Hold {
+  readonly pos: number;
+  headersHeld: boolean;
+  headersEos: boolean;
+  /** stop-all: buffered without callbacks; deliver: every new chunk reaches the holding filter. */
+  mode: 'stop-all' | 'deliver';
+  watermark: boolean;
+  chunks: Uint8Array[];
+  size: number;
+  /** The body has ended (eos seen) while held. */
+  eos: boolean;
+  trailers: HeaderMap | undefined;
+}
+
+export class Direction {
+  readonly #ops: DirectionOps;
+  #hold: Hold | undefined;
+  #headers: HeaderMap | undefined;
+  /** Filter currently inside a callback, and whether it asked to continue meanwhile. */
+  #inCall = -1;
+  #continueWhileInCall = false;
+  #paused = false;
+  headersSent = false;
+  ended = false;
+
+  constructor(ops: DirectionOps) {
+    this.#ops = ops;
+  }
+
+  get held(): boolean {
+    return this.#hold !== undefined;
+  }
+
+  /** Position of the filter holding the stream, or -1. */
+  get heldAt(): number {
+    return this.#hold?.pos ?? -1;
+  }
+
+  onHeaders(map: HeaderMap, eos: boolean): void {
+    this.#headers = map;
+    if (eos) this.ended = true;
+    this.#runHeaders(0, map, eos);
+  }
+
+  onData(chunk: Uint8Array, eos: boolean): void {
+    if (this.#ops.stopped()) return;
+    if (eos) this.ended = true;
+    const h = this.#hold;
+    if (!h) return this.#runData(0, chunk, eos);
+    this.#append(h, chunk, eos);
+    if (h.mode === 'stop-all' || this.#ops.stopped()) return;
+    this.#deliverHeld(h);
+  }
+
+  onTrailers(map: HeaderMap): void {
+    if (this.#ops.stopped()) return;
+    this.ended = true;
+    const h = this.#hold;
+    if (!h) return this.#runTrailers(0, map);
+    h.trailers = map;
+    if (h.mode === 'stop-all') return;
+    const status = this.#call(h.pos, () => this.#ops.trailers(h.pos, map));
+    if (this.#ops.stopped()) return;
+    if (status === undefined || status === 0 || this.#takeContinue()) this.continueFrom(h.pos);
+  }
+
+  /** proxy_continue_stream (or a Continue return) from the filter at `pos`. */
+  continueFrom(pos: number): void {
+    if (this.#ops.stopped()) return;
+    if (this.#inCall === pos) {
+      this.#continueWhileInCall = true;
+      return;
+    }
+    const h = this.#hold;
+    if (!h || h.pos !== pos) return;
+    if (h.mode === 'stop-all' && (h.chunks.length > 0 || (h.eos && !h.headersEos))) {
+      // The body buffered under stop-all has not been seen by this filter yet.
+      h.mode = 'deliver';
+      if (!this.#deliverHeld(h)) return;
+      return;
+    }
+    this.#release(h);
+  }
+
+  /** Calls the holding filter with the accumulated body; releases on Continue. Returns false if still held. */
+  #deliverHeld(h: Hold): boolean {
+    const body = new BodyBuffer(concatAll(h.chunks), h.eos && h.trailers === undefined);
+    const status = this.#call(h.pos, () => this.#ops.data(h.pos, body));
+    if (this.#ops.stopped()) return false;
+    if (status === undefined || status === FilterDataStatus.Continue || this.#takeContinue()) {
+      h.chunks = [body.bytes];
+      h.size = body.bytes.length;
+      if (h.trailers && h.eos) {
+        const t = this.#call(h.pos, () => this.#ops.trailers(h.pos, h.trailers!));
+        if (this.#ops.stopped()) return false;
+        if (t === 1 && !this.#takeContinue()) {
+          h.headersHeld = false;
+          return false;
+        }
+      }
+      this.#release(h);
+      return true;
+    }
+    if (status === FilterDataStatus.StopIterationNoBuffer) {
+      h.chunks = [];
+      h.size = 0;
+    } else {
+      h.chunks = [body.bytes];
+      h.size = body.bytes.length;
+      h.watermark = status === FilterDataStatus.StopIterationAndWatermark;
+      this.#checkLimit(h);
+    }
+    return false;
+  }
+
+  #release(h: Hold): void {
+    this.#hold = undefined;
+    if (this.#paused) {
+      this.#paused = false;
+      this.#ops.pause(false);
+    }
+    const hasBody = h.chunks.length > 0 || (h.eos && !h.headersEos);
+    if (h.headersHeld && this.#headers) this.#runHeaders(h.pos + 1, this.#headers, h.headersEos);
+    if (this.#ops.stopped()) return;
+    if (hasBody) {
+      const body = concatAll(h.chunks);
+      const eos = h.eos && h.trailers === undefined;
+      if (this.#hold) this.onDataResume(body, eos);
+      else this.#runData(h.pos + 1, body, eos);
+    }
+    if (this.#ops.stopped()) return;
+    if (h.trailers) {
+      if (this.#hold) this.onTrailersResume(h.trailers);
+      else this.#runTrailers(h.pos + 1, h.trailers);
+    }
+  }
+
+  /** Like onData/onTrailers, without re-marking the end of the input. */
+  private onDataResume(chunk: Uint8Array, eos: boolean): void {
+    const h = this.#hold!;
+    this.#append(h, chunk, eos);
+    if (h.mode === 'deliver') this.#deliverHeld(h);
+  }
+
+  private onTrailersResume(map: HeaderMap): void {
+    this.#hold!.trailers = map;
+  }
+
+  #append(h: Hold, chunk: Uint8Array, eos: boolean): void {
+    if (chunk.length > 0) {
+      h.chunks.push(chunk);
+      h.size += chunk.length;
+    }
+    if (eos) h.eos = true;
+    this.#checkLimit(h);
+  }
+
+  #checkLimit(h: Hold): void {
+    if (h.size <= this.#ops.limit()) return;
+    if (h.watermark) {
+      if (!this.#paused) {
+        this.#paused = true;
+        this.#ops.pause(true);
+      }
+      return;
+    }
+    this.#ops.overLimit();
+  }
+
+  #call(pos: number, fn: () => number | undefined): number | undefined {
+    this.#inCall = pos;
+    this.#continueWhileInCall = false;
+    try {
+      return fn();
+    } finally {
+      this.#inCall = -1;
+    }
+  }
+
+  #takeContinue(): boolean {
+    const c = this.#continueWhileInCall;
+    this.#continueWhileInCall = false;
+    return c;
+  }
+
+  #runHeaders(from: number, map: HeaderMap, eos: boolean): void {
+    for (let pos = from; pos < this.#ops.count; pos++) {
+      const status = this.#call(pos, () => this.#ops.headers(pos, map, eos));
+      if (this.#ops.stopped()) return;
+      if (status === undefined || status === FilterHeadersStatus.Continue || this.#takeContinue()) continue;
+      const stopAll = status !== FilterHeadersStatus.StopIteration;
+      this.#hold = {
+        pos, headersHeld: true, headersEos: eos, mode: stopAll ? 'stop-all' : 'deliver',
+        watermark: status === FilterHeadersStatus.StopAllIterationAndWatermark,
+        chunks: [], size: 0, eos, trailers: undefined,
+      };
+      return;
+    }
+    this.headersSent = true;
+    this.#ops.sinkHeaders(map, eos);
+  }
+
+  #runData(from: number, chunk: Uint8Array, eos: boolean): void {
+    let bytes = chunk;
+    for (let pos = from; pos < this.#ops.count; pos++) {
+      const body = new BodyBuffer(bytes, eos);
+      const status = this.#call(pos, () => this.#ops.data(pos, body));
+      if (this.#ops.stopped()) return;
+      bytes = body.bytes;
+      if (status === undefined || status === FilterDataStatus.Continue || this.#takeContinue()) continue;
+      const keep = status !== FilterDataStatus.StopIterationNoBuffer;
+      this.#hold = {
+        pos, headersHeld: false, headersEos: false, mode: 'deliver',
+        watermark: status === FilterDataStatus.StopIterationAndWatermark,
+        chunks: keep && bytes.length > 0 ? [bytes] : [], size: keep ? bytes.length : 0, eos, trailers: undefined,
+      };
+      this.#checkLimit(this.#hold);
+      return;
+    }
+    this.#ops.sinkData(bytes, eos);
+  }
+
+  #runTrailers(from: number, map: HeaderMap): void {
+    for (let pos = from; pos < this.#ops.count; pos++) {
+      const status = this.#call(pos, () => this.#ops.trailers(pos, map));
+      if (this.#ops.stopped()) return;
+      if (status === undefined || status === 0 || this.#takeContinue()) continue;
+      this.#hold = { pos, headersHeld: false, headersEos: false, mode: 'stop-all', watermark: false, chunks: [], size: 0, eos: false, trailers: map };
+      return;
+    }
+    this.#ops.sinkTrailers(map);
+  }
+
+  /** Drops whatever is held (a local reply or reset took over). */
+  abandon(): void {
+    this.#hold = undefined;
+  }
+}

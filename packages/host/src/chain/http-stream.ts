@@ -1,0 +1,337 @@
+/**
+ * HttpStream: one request/response exchange through an ordered chain of Wasm plugins (Envoy's
+ * filter manager, without sockets). The embedder feeds it what arrives from downstream and
+ * upstream; it calls each plugin in order (request: first → last, response: last → first) and hands
+ * what passed every plugin to the sink. Local replies run through the response path, failures
+ * follow each plugin's failStrategy, and finish() runs log → done → delete on every context.
+ */
+import { utf8Encode } from '../abi/utf8.js';
+import type { BodyBuffer } from '../context/body-buffer.js';
+import { HeaderMap } from '../context/header-map.js';
+import type { HttpContext, HttpStreamHost, LocalReply } from '../context/http-context.js';
+import { WasmgateError } from '../errors.js';
+import type { PropertyValue } from '../properties.js';
+import { Direction } from './direction.js';
+import { ERROR_CODE_HEADER, type ChainFilter, type StreamOptions, type StreamSink } from './types.js';
+
+const DEFAULT_LIMIT = 1024 * 1024;
+
+export class HttpStream {
+  readonly filters: readonly ChainFilter[];
+  readonly #sink: StreamSink;
+  readonly #opts: StreamOptions;
+  readonly #contexts: (HttpContext | undefined)[];
+  readonly #skipped: boolean[];
+  readonly request: Direction;
+  readonly response: Direction;
+  #requestStopped = false;
+  #responseStopped = false;
+  #localReply: LocalReply | undefined;
+  #finished = false;
+  #reset: string | undefined;
+  requestBufferLimit: number;
+  responseBufferLimit: number;
+  /** Response code details (`via_upstream`, or a local reply's details). */
+  responseCodeDetails = '';
+
+  constructor(filters: readonly ChainFilter[], sink: StreamSink, opts: StreamOptions = {}) {
+    this.filters = filters;
+    this.#sink = sink;
+    this.#opts = opts;
+    this.#contexts = filters.map(() => undefined);
+    this.#skipped = filters.map(() => false);
+    this.requestBufferLimit = opts.requestBufferLimit ?? DEFAULT_LIMIT;
+    this.responseBufferLimit = opts.responseBufferLimit ?? DEFAULT_LIMIT;
+    const n = filters.length;
+    this.request = new Direction({
+      count: n,
+      headers: (pos, map, eos) => this.#invoke(pos, (c) => {
+        c.requestHeaders = map;
+        c.requestHeadersWritable = true;
+        return c.onRequestHeaders(map.size, eos);
+      }),
+      data: (pos, body) => this.#invoke(pos, (c) => this.#withBody(c, 'request', body, () => c.onRequestBody(body.bytes.length, body.endOfStream))),
+      trailers: (pos, map) => this.#invoke(pos, (c) => {
+        c.requestTrailers = map;
+        c.requestTrailersWritable = true;
+        return c.onRequestTrailers(map.size);
+      }, () => { const c = this.#contexts[pos]; if (c) c.requestTrailersWritable = false; }),
+      sinkHeaders: (map, eos) => {
+        // Headers stay writable (by any plugin, e.g. from a callout answer) until they leave.
+        for (const c of this.#contexts) if (c) c.requestHeadersWritable = false;
+        this.#sink.requestHeaders(map, eos);
+      },
+      sinkData: (d, eos) => this.#sink.requestData(d, eos),
+      sinkTrailers: (m) => this.#sink.requestTrailers(m),
+      stopped: () => this.#requestStopped,
+      limit: () => this.requestBufferLimit,
+      overLimit: () => this.#hostReply(413, 'request_payload_too_large', 'Payload Too Large'),
+      pause: (p) => this.#sink.pause?.('request', p),
+    });
+    this.response = new Direction(this.#responseOps(0, () => this.#responseStopped));
+  }
+
+  // ---- input from downstream ---------------------------------------------------------------------
+  requestHeaders(map: HeaderMap, eos: boolean): void {
+    this.request.onHeaders(map, eos);
+  }
+  requestData(chunk: Uint8Array, eos: boolean): void {
+    this.request.onData(chunk, eos);
+  }
+  requestTrailers(map: HeaderMap): void {
+    this.request.onTrailers(map);
+  }
+
+  // ---- input from upstream ------------------------------------------------------------------------
+  responseHeaders(map: HeaderMap, eos: boolean): void {
+    if (this.#localReply) return;
+    this.responseCodeDetails ||= 'via_upstream';
+    this.response.onHeaders(map, eos);
+  }
+  responseData(chunk: Uint8Array, eos: boolean): void {
+    if (this.#localReply) return;
+    this.response.onData(chunk, eos);
+  }
+  responseTrailers(map: HeaderMap): void {
+    if (this.#localReply) return;
+    this.response.onTrailers(map);
+  }
+
+  /** The local reply that answered this stream, if any. */
+  get localReply(): LocalReply | undefined {
+    return this.#localReply;
+  }
+
+  /** Why the stream was reset, if it was. */
+  get resetReason(): string | undefined {
+    return this.#reset;
+  }
+
+  /** The contexts created so far, in filter order (undefined where a filter was never invoked). */
+  get contexts(): readonly (HttpContext | undefined)[] {
+    return this.#contexts;
+  }
+
+  /**
+   * Answers the stream locally (a plugin's proxy_send_local_response, or the embedder's own error
+   * such as 503 upstream unavailable): the request side stops, and the reply runs through the
+   * response filters. After the response started downstream, a reset is all that is left.
+   */
+  sendLocalReply(reply: LocalReply, from?: { direction: 'request' | 'response'; pos: number }, filter?: ChainFilter): void {
+    if (this.#finished || this.#reset) return;
+    this.#opts.onLocalReply?.(reply, filter);
+    this.#requestStopped = true;
+    this.request.abandon();
+    this.#sink.abortUpstream();
+    if (this.#responseStarted) {
+      this.#doReset(`local reply ${reply.status} after the response started`);
+      return;
+    }
+    this.#localReply = reply;
+    this.responseCodeDetails = reply.details || 'local_reply';
+    const headers = new HeaderMap([[':status', String(reply.status)]]);
+    for (const [k, v] of reply.headers) if (k !== ':status') headers.add(k, v);
+    if (reply.body.length > 0 && !headers.has('content-type')) headers.add('content-type', 'text/plain');
+    headers.set('content-length', String(reply.body.length));
+    // A reply sent from the response path continues from the filters after the sender only.
+    const start = from?.direction === 'response' ? from.pos + 1 : 0;
+    this.#localStart = start;
+    // Stop the upstream response path and any earlier local reply still running.
+    this.#responseStopped = true;
+    this.response.abandon();
+    if (this.#localStop) this.#localStop.stopped = true;
+    const stop = { stopped: false };
+    this.#localStop = stop;
+    const direction = new Direction(this.#responseOps(start, () => stop.stopped || this.#reset !== undefined));
+    this.#activeResponse = direction;
+    direction.onHeaders(headers, reply.body.length === 0);
+    if (reply.body.length > 0) direction.onData(reply.body, true);
+  }
+
+  #localStop: { stopped: boolean } | undefined;
+  #activeResponse: Direction | undefined;
+  #responseStarted = false;
+
+  /** True once response headers went downstream (after that, only a reset can end the stream). */
+  get responseStarted(): boolean {
+    return this.#responseStarted;
+  }
+
+  /** The response path over filters [start, n) in reverse order (the last filter sees it first). */
+  #responseOps(start: number, stopped: () => boolean): ConstructorParameters<typeof Direction>[0] {
+    const n = this.filters.length;
+    const rev = (pos: number) => n - 1 - (pos + start);
+    return {
+      count: n - start,
+      headers: (pos, map, eos) => this.#invoke(rev(pos), (c) => {
+        c.responseHeaders = map;
+        c.responseHeadersWritable = true;
+        return c.onResponseHeaders(map.size, eos);
+      }),
+      data: (pos, body) => this.#invoke(rev(pos), (c) => this.#withBody(c, 'response', body, () => c.onResponseBody(body.bytes.length, body.endOfStream))),
+      trailers: (pos, map) => this.#invoke(rev(pos), (c) => {
+        c.responseTrailers = map;
+        c.responseTrailersWritable = true;
+        return c.onResponseTrailers(map.size);
+      }, () => { const c = this.#contexts[rev(pos)]; if (c) c.responseTrailersWritable = false; }),
+      sinkHeaders: (map, eos) => {
+        for (const c of this.#contexts) if (c) c.responseHeadersWritable = false;
+        this.#responseStarted = true;
+        this.#sink.responseHeaders(map, eos);
+      },
+      sinkData: (d, eos) => this.#sink.responseData(d, eos),
+      sinkTrailers: (m) => this.#sink.responseTrailers(m),
+      stopped,
+      limit: () => this.responseBufferLimit,
+      overLimit: () => this.#hostReply(500, 'response_payload_too_large', 'Internal Server Error'),
+      pause: (p) => this.#sink.pause?.('response', p),
+    };
+  }
+
+  /** proxy_close_stream, or a failure after the response started. */
+  #doReset(reason: string): void {
+    if (this.#reset) return;
+    this.#reset = reason;
+    this.#requestStopped = this.#responseStopped = true;
+    if (this.#localStop) this.#localStop.stopped = true;
+    this.request.abandon();
+    this.response.abandon();
+    this.#sink.reset(reason);
+  }
+
+  /** The embedder resets the stream (client went away, upstream reset mid-response). */
+  reset(reason: string): void {
+    this.#doReset(reason);
+  }
+
+  #hostReply(status: number, details: string, text: string): void {
+    this.sendLocalReply({ status, details, body: utf8Encode(text), headers: [], grpcStatus: undefined });
+  }
+
+  #withBody(c: HttpContext, side: 'request' | 'response', body: BodyBuffer, fn: () => number): number {
+    if (side === 'request') c.requestBody = body;
+    else c.responseBody = body;
+    if (body.endOfStream) {
+      // Trailers may be added from the last body chunk (Envoy's addDecodedTrailers).
+      if (side === 'request') c.requestTrailersWritable = c.requestTrailers !== undefined;
+    }
+    try {
+      return fn();
+    } finally {
+      if (side === 'request') c.requestBody = undefined;
+      else c.responseBody = undefined;
+    }
+  }
+
+  #context(pos: number): HttpContext {
+    let c = this.#contexts[pos];
+    if (!c) {
+      const f = this.filters[pos]!;
+      c = f.vm.createHttpContext(f.root, this.#hostFor(pos));
+      this.#contexts[pos] = c;
+    }
+    return c;
+  }
+
+  /** Runs one callback of filter `pos`, applying its failStrategy when its VM fails. */
+  #invoke(pos: number, fn: (c: HttpContext) => number, after?: () => void): number | undefined {
+    if (this.#skipped[pos]) return undefined;
+    const f = this.filters[pos]!;
+    const failedBefore = f.vm.failure !== undefined;
+    try {
+      if (failedBefore) throw f.vm.failure;
+      return fn(this.#context(pos));
+    } catch (e) {
+      const err = e instanceof WasmgateError ? e : new WasmgateError('WG_VM_TRAP', String(e), { cause: e });
+      this.#opts.onFilterError?.(f, err);
+      this.#skipped[pos] = true;
+      if (f.failStrategy === 'FAIL_OPEN') return undefined;
+      this.sendLocalReply({
+        status: 503, details: 'wasm_fail_stream', body: utf8Encode(`plugin ${f.name} failed\n`),
+        headers: [[ERROR_CODE_HEADER, failedBefore ? 'WG_VM_FAILED' : err.code]], grpcStatus: undefined,
+      }, undefined, f);
+      return undefined;
+    } finally {
+      after?.();
+    }
+  }
+
+  #localStart = 0;
+
+  /** Position of filter `index` in the running local-reply direction. */
+  #localPos(index: number): number {
+    return this.filters.length - 1 - index - this.#localStart;
+  }
+
+  #posIn(direction: 'request' | 'response', filterIndex: number): number {
+    return direction === 'request' ? filterIndex : this.filters.length - 1 - filterIndex;
+  }
+
+  #hostFor(index: number): HttpStreamHost {
+    return {
+      property: (path: readonly string[]): PropertyValue | undefined => {
+        if (path.length === 1 && path[0] === 'response.code_details' && this.responseCodeDetails) return this.responseCodeDetails;
+        return this.#opts.property?.(path);
+      },
+      propertySet: (key, value) => this.#propertySet(key, value),
+      continueStream: (_ctx, type) => {
+        if (type === 0) this.request.continueFrom(index);
+        else if (this.#activeResponse) this.#activeResponse.continueFrom(this.#localPos(index));
+        else this.response.continueFrom(this.#posIn('response', index));
+      },
+      closeStream: () => this.#doReset('wasm_close_stream'),
+      localReply: (ctx, reply) => {
+        const direction = ctx.phase === 'response' ? 'response' : 'request';
+        this.sendLocalReply(reply, { direction, pos: this.#posIn(direction, index) }, this.filters[index]);
+      },
+      inject: (ctx, data, end) => {
+        // Push bytes downstream from this filter: they continue through the filters after it.
+        if (ctx.phase !== 'response' || this.#reset) return false;
+        this.#sink.responseData(data, end);
+        return true;
+      },
+      injectOnHeader: (_ctx, body, end) => {
+        if (this.#reset) return false;
+        this.#sink.responseData(body, end);
+        return true;
+      },
+      setUpstreamOverrideHost: (h) => this.#opts.setUpstreamOverrideHost?.(h) ?? false,
+      upstreamHosts: () => this.#opts.upstreamHosts?.(),
+    };
+  }
+
+  #propertySet(key: string, value: Uint8Array): void {
+    const text = () => new TextDecoder().decode(value);
+    if (key === 'set_decoder_buffer_limit') {
+      const n = Number(text());
+      if (Number.isFinite(n) && n > 0) this.requestBufferLimit = n;
+    } else if (key === 'set_encoder_buffer_limit') {
+      const n = Number(text());
+      if (Number.isFinite(n) && n > 0) this.responseBufferLimit = n;
+    }
+    this.#opts.propertySet?.(key, value);
+  }
+
+  /** Values every plugin stored with set_property under `key` (last writer wins), as text. */
+  storedProperty(key: string): string | undefined {
+    let v: string | undefined;
+    for (const c of this.#contexts) v = c?.storedProperty(key) ?? v;
+    return v;
+  }
+
+  /** End of the exchange: proxy_on_log, proxy_on_done, proxy_on_delete for each plugin. */
+  finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#requestStopped = this.#responseStopped = true;
+    for (let i = 0; i < this.#contexts.length; i++) {
+      const c = this.#contexts[i];
+      if (!c) continue;
+      try {
+        if (!this.filters[i]!.vm.failure) c.finish();
+      } catch (e) {
+        if (e instanceof WasmgateError) this.#opts.onFilterError?.(this.filters[i]!, e);
+      }
+    }
+  }
+}
