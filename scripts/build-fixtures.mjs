@@ -14,7 +14,7 @@
 // clang is the one the committed binaries were built with (C_TOOLCHAIN below), since another
 // clang version emits other bytes. fixtures/go/ is not touched: those binaries come prebuilt.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +31,7 @@ const C_TOOLCHAIN = 'Debian clang version 14.0.6';
 const C_FLAGS = [
   '--target=wasm32', '-O2', '-nostdlib', '-ffreestanding', '-fno-builtin',
   '-Wall', '-Wextra', '-Werror',
-  '-Wl,--no-entry', '-Wl,--export-dynamic', '-Wl,--strip-debug',
+  '-Wl,--no-entry', '-Wl,--strip-debug', // exports come from export_name attributes
   // 64 KiB of shadow stack before the data, so an overflow traps instead of corrupting data.
   '-Wl,-z,stack-size=65536', '-Wl,--stack-first',
 ];
@@ -146,16 +146,26 @@ function buildC() {
   }
   for (const file of sources) {
     const rel = `c/${file.replace(/\.c$/, '.wasm')}`;
-    execFileSync(clang.cc, [...C_FLAGS, '-o', outPath(rel), join('fixtures', 'c', file)], {
-      cwd: root, stdio: 'inherit',
-    });
+    const out = outPath(rel);
+    try {
+      execFileSync(clang.cc, [...C_FLAGS, '-o', out, join('fixtures', 'c', file)], { cwd: root, stdio: 'inherit' });
+    } catch {
+      throw new Error(`${clang.cc} failed for fixtures/c/${file}`);
+    }
+    chmodSync(out, 0o644); // the linker marks its output executable; fixtures are data
     built.push(rel);
   }
 }
 
-await buildWat();
-await buildAs();
-buildC();
+try {
+  await buildWat();
+  await buildAs();
+  buildC();
+} catch (err) {
+  console.error(`build-fixtures: ${err.message}`);
+  if (check) rmSync(outRoot, { recursive: true, force: true });
+  process.exit(1);
+}
 
 for (const [what, why] of skipped) console.log(`skipped ${what}: ${why}`);
 if (check) {
