@@ -30,7 +30,7 @@ export function resolveRoutes(
     const { spec } = m;
     const add = (base: PathSegment[], backend: IngressBackend, host: string | undefined, path: string,
       declared: IngressPathType, isDefaultBackend: boolean): void => {
-      const target = resolveBackend(m, [...base, 'backend'], backend, services, ctx);
+      const target = resolveBackend(m, isDefaultBackend ? base : [...base, 'backend'], backend, services, ctx);
       if (!target) return;
       routes.push({
         name: `${m.namespace}/${m.name}`,
@@ -116,7 +116,7 @@ function resolveBackend(
     if (port.number !== undefined && service.ports.length === 0) {
       match = { port: port.number }; // no declared ports: any port maps to the endpoints as written
     } else {
-      const what = port.number !== undefined ? `port ${port.number}` : `a port named "${port.name}"`;
+      const what = port.number !== undefined ? `port ${port.number}` : `port named "${port.name}"`;
       ctx.error('WG_CONFIG_REF_NOT_FOUND', m, [...portPath, port.number !== undefined ? 'number' : 'name'],
         `Service ${service.namespace}/${service.name} has no ${what}`,
         service.ports.length ? `Its ports are: ${listed}.` : 'The Service declares no spec.ports, so only port.number can be used; or add spec.ports with names.');
