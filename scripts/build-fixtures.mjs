@@ -94,11 +94,11 @@ async function buildAs() {
     const argv = [
       relative(root, join(dir, name, 'index.ts')),
       '--outFile', relative(root, outPath(rel)),
+      '--baseDir', root,
       ...AS_FLAGS,
     ];
     const stderr = [];
     const { error } = await asc.main(argv, {
-      baseDir: root,
       stdout: { write: (s) => process.stdout.write(s) },
       stderr: { write: (s) => stderr.push(String(s)) },
     });
