@@ -3,7 +3,7 @@
  * at the `line:col` of the value it is about.
  * @module
  */
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { LineCounter, parseAllDocuments, visit, type Document } from 'yaml';
 import type { WasmgateError } from '@wasmgate/host';
 import { configError } from './errors.js';
 import type { ConfigSource } from './read.js';
@@ -55,7 +55,7 @@ export function parseSource(source: ConfigSource): ParseResult {
       value = doc.toJS({ maxAliasCount: 100 });
     } catch (cause) {
       const message = cause instanceof Error ? cause.message : String(cause);
-      errors.push(configError('WG_CONFIG_YAML', firstLine(message), at(doc.contents.range[0]), { cause }));
+      errors.push(configError('WG_CONFIG_YAML', firstLine(message), at(badAliasOffset(doc) ?? doc.contents.range[0]), { cause }));
       return;
     }
     if (value === null || value === undefined) return;
@@ -69,6 +69,19 @@ export function linePos(lineCounter: LineCounter, offset: number): { line: numbe
   const { line, col } = lineCounter.linePos(offset);
   // LineCounter reports line 0 before it has seen a newline; the first line is line 1.
   return line === 0 ? { line: 1, col: offset + 1 } : { line, col };
+}
+
+/** Where the first alias that names no anchor is: the usual reason `toJS` throws. */
+function badAliasOffset(doc: Document.Parsed): number | undefined {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      if (node.resolve(doc) !== undefined) return undefined;
+      offset = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return offset;
 }
 
 // yaml's messages sometimes carry a source excerpt after a newline; the report shows position instead.
