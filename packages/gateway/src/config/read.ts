@@ -23,10 +23,11 @@ export interface ReadResult {
 const YAML_EXTENSIONS = new Set(['.yaml', '.yml']);
 
 /**
- * Reads files and directories; every path is resolved against `cwd`. A file named explicitly is
+ * Reads files and directories; relative paths are resolved against `cwd` (default: the working
+ * directory). A file named explicitly is
  * read whatever its extension; the same file named twice is read once.
  */
-export function readConfigSources(paths: readonly string[], cwd: string = process.cwd()): ReadResult {
+export function readConfigSources(paths: readonly string[], cwd?: string): ReadResult {
   const sources: ConfigSource[] = [];
   const errors: WasmgateError[] = [];
   const seen = new Set<string>();
@@ -40,7 +41,8 @@ export function readConfigSources(paths: readonly string[], cwd: string = proces
     }
   };
   for (const given of paths) {
-    const path = resolve(cwd, given);
+    // Without a cwd, path.resolve falls back to the process's working directory.
+    const path = cwd === undefined ? resolve(given) : resolve(cwd, given);
     let isDir: boolean;
     try {
       isDir = statSync(path).isDirectory();
