@@ -57,10 +57,15 @@ export function normalizeHost(host: string): string {
   return h.replace(/:\d*$/, '');
 }
 
-/** An Ingress host pattern against a normalized request host; `*.x` needs at least one label before `.x`. */
+/**
+ * A host pattern against a normalized request host. `*.x` matches any host ending in `.x` with at
+ * least one character before it; `x.*` (Higress domain-rule form, allowed in `wasmgate.scope.domains`
+ * but not in Ingress hosts) matches any host starting with `x.`; anything else must be equal.
+ */
 export function hostMatches(pattern: string | undefined, host: string): boolean {
   if (pattern === undefined) return true;
   if (pattern.startsWith('*.')) return host.length > pattern.length - 1 && host.endsWith(pattern.slice(1));
+  if (pattern.endsWith('.*')) return host.length > pattern.length - 1 && host.startsWith(pattern.slice(0, -1));
   return pattern === host;
 }
 

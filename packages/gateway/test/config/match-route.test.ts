@@ -60,6 +60,9 @@ test('the helpers behave as documented', () => {
   assert.equal(hostMatches('*.a.com', 'a.com'), false);
   assert.equal(hostMatches('*.a.com', 'xa.com'), false);
   assert.equal(hostMatches(undefined, 'anything'), true);
+  assert.equal(hostMatches('api.*', 'api.example.com'), true);
+  assert.equal(hostMatches('api.*', 'api.'), false);
+  assert.equal(hostMatches('api.*', 'apix.com'), false);
   assert.equal(pathMatches({ path: '/foo/', pathType: 'Prefix' }, '/foo'), true);
   assert.equal(pathMatches({ path: '/foo', pathType: 'Prefix' }, '/foobar'), false);
   assert.equal(pathMatches({ path: '/', pathType: 'Prefix' }, '/anything'), true);
