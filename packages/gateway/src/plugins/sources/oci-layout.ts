@@ -106,7 +106,8 @@ export function extractPlugin(blob: Uint8Array, format: PluginLayer['format'], c
   if (format === 'raw') return blob;
   let tar: Uint8Array;
   try {
-    tar = gunzipSync(blob, { maxOutputLength: MAX_LAYER_BYTES });
+    const out = gunzipSync(blob, { maxOutputLength: MAX_LAYER_BYTES });
+    tar = new Uint8Array(out.buffer, out.byteOffset, out.byteLength); // a plain Uint8Array, not a Buffer
   } catch (cause) {
     throw sourceError('WG_SOURCE_ARCHIVE', ctx, `the plugin layer is not valid gzip (${(cause as Error).message})`, { cause });
   }
@@ -124,5 +125,5 @@ export function extractPlugin(blob: Uint8Array, format: PluginLayer['format'], c
       details: names.length ? [`entries: ${names.join(', ')}${entries.length > 20 ? ', …' : ''}`] : [],
     });
   }
-  return entry.data;
+  return entry.data.slice(); // a copy, so the rest of the decompressed layer can be freed
 }
