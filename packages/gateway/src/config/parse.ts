@@ -34,7 +34,8 @@ export function parseSource(source: ConfigSource): ParseResult {
   const warnings: WasmgateError[] = [];
   const at = (offset: number) => ({ file: source.file, ...linePos(lineCounter, offset) });
 
-  const parsed = parseAllDocuments(source.text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // merge: kubectl's YAML decoder accepts `<<` merge keys, so manifests may use them.
+  const parsed = parseAllDocuments(source.text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   if (!Array.isArray(parsed) || 'empty' in parsed) {
     // An empty stream still carries errors for text that is not YAML at all.
     for (const e of (parsed as { errors?: { message: string; pos: [number, number] }[] }).errors ?? []) {

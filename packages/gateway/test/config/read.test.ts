@@ -55,3 +55,23 @@ test('empty documents are skipped; odd documents are reported', () => {
     'WG_CONFIG_YAML 14:4',
   ]);
 });
+
+test('anchors, aliases and << merge keys work within a document, as with kubectl', () => {
+  const r = loadText(`apiVersion: extensions.higress.io/v1alpha1
+kind: WasmPlugin
+metadata: {name: p}
+spec:
+  url: p.wasm
+  defaultConfig: &base
+    content: global
+    status: 200
+  matchRules:
+  - domain: [a.com]
+    config:
+      <<: *base
+      content: a
+`);
+  assert.deepEqual([...r.errors, ...r.warnings], []);
+  assert.equal(r.config!.plugins[0]!.configJson,
+    '{"content":"global","status":200,"_rules_":[{"content":"a","status":200,"_match_domain_":["a.com"]}]}');
+});
