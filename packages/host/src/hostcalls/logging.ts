@@ -24,10 +24,11 @@ export function proxyGetCurrentTimeNanoseconds(vm: VmScope, out: number): number
   return vm.memory.writeU64(out, vm.ports.nowNanos()) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
 }
 
-/** proxy_set_tick_period_milliseconds(ms): per root of the acting context; 0 disables. */
+/**
+ * proxy_set_tick_period_milliseconds(ms): per root of the acting context; 0 disables. Always Ok,
+ * as in Envoy: from the VM context (start-up) there is no root to tick, so it is a no-op.
+ */
 export function proxySetTickPeriodMilliseconds(vm: VmScope, ms: number): number {
-  const root = vm.acting().root;
-  if (!root) return WasmResult.BadArgument;
-  root.setTickPeriod(ms >>> 0);
+  vm.acting().root?.setTickPeriod(ms >>> 0);
   return WasmResult.Ok;
 }

@@ -77,13 +77,13 @@ export function clockResGet(vm: VmScope, id: number, out: number): number {
   return vm.memory.writeU64(out, 1n) ? Errno.SUCCESS : Errno.FAULT;
 }
 
-/** clock_time_get(id, precision, out): 0 realtime, 1 monotonic (ns); CPU clocks ⇒ NOTSUP. */
+/** clock_time_get(id, precision, out): 0 realtime, 1 monotonic (ns); any other clock ⇒ NOTSUP (Envoy). */
 export function clockTimeGet(vm: VmScope, id: number, _precision: bigint, out: number): number {
   id >>>= 0;
   let t: bigint;
   if (id === 0) t = vm.ports.nowNanos();
   else if (id === 1) t = vm.ports.monotonicNanos();
-  else return id <= 3 ? Errno.NOTSUP : Errno.INVAL;
+  else return Errno.NOTSUP;
   return vm.memory.writeU64(out, t) ? Errno.SUCCESS : Errno.FAULT;
 }
 
@@ -133,10 +133,23 @@ export function pollOneoff(vm: VmScope, _in: number, _out: number, _n: number, n
   return vm.memory.writeU32(neventsOut, 0) ? Errno.SUCCESS : Errno.FAULT;
 }
 
-/** fd_seek(fd, offset, whence, newoffset_out): stdio has no position; answer 0. */
+/**
+ * fd_seek(fd, offset, whence, newoffset_out): nothing has a position; Envoy answers success for any
+ * fd. The new offset (0) is written for stdio only, where a caller may read it.
+ */
 export function fdSeek(vm: VmScope, fd: number, _off: bigint, _whence: number, out: number): number {
-  if (fd >>> 0 > 2) return Errno.BADF;
+  if (fd >>> 0 > 2) return Errno.SUCCESS;
   return vm.memory.writeU64(out, 0n) ? Errno.SUCCESS : Errno.FAULT;
+}
+
+/** fd_tell(fd, offset_out): like fd_seek, offset 0. */
+export function fdTell(vm: VmScope, fd: number, out: number): number {
+  return fdSeek(vm, fd, 0n, 0, out);
+}
+
+/** fd_close(fd): there is nothing to close; Envoy answers success for any fd. */
+export function fdClose(): number {
+  return Errno.SUCCESS;
 }
 
 /** Calls that succeed for stdio and answer BADF for anything else (close, sync, advise …). */
