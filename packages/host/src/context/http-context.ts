@@ -52,6 +52,12 @@ export class HttpContext extends Context {
   phase: StreamPhase = 'new';
   #created = false;
   localReplySent = false;
+  /**
+   * Set when proxy_send_local_response runs during this context's current callback: only that
+   * callback's return is forced to a stop (cpp-host's one-shot stopNextIteration). The response
+   * callbacks that then run for the local reply itself must not be forced, or it never leaves.
+   */
+  #replyInCallback = false;
   /** Per-stream values stored by proxy_set_property, returned verbatim by get_property. */
   readonly props = new Map<string, Uint8Array>();
   // Visibility, set by the chain around each callback.
@@ -130,9 +136,25 @@ export class HttpContext extends Context {
     return this.#created;
   }
 
-  #invoke(name: string, args: (number | bigint)[]): number {
+  /** proxy_send_local_response was called for this stream (see #replyInCallback). */
+  noteLocalReply(): void {
+    this.localReplySent = true;
+    this.#replyInCallback = true;
+  }
+
+  /** Runs a stream callback; `forced` says a local reply was sent during this very callback. */
+  #invoke(name: string, args: (number | bigint)[]): { result: number; forced: boolean } {
     this.#ensureCreated();
-    return this.vm.call(this, name, args) ?? 0;
+    // Callbacks nest (the local reply's response callbacks run before the sender's call returns),
+    // so each call starts with a clear flag and the caller's flag is restored afterwards.
+    const outer = this.#replyInCallback;
+    this.#replyInCallback = false;
+    try {
+      const result = this.vm.call(this, name, args) ?? 0;
+      return { result, forced: this.#replyInCallback };
+    } finally {
+      this.#replyInCallback = outer;
+    }
   }
 
   /** Returns the normalised FilterHeadersStatus (Envoy/cpp-host conversion, Higress 0.2.100 rule). */
@@ -187,22 +209,22 @@ export class HttpContext extends Context {
     }
   }
 
-  #headersStatus(r: number): number {
-    if (this.localReplySent) return FilterHeadersStatus.StopAllIterationAndWatermark;
+  #headersStatus({ result: r, forced }: { result: number; forced: boolean }): number {
+    if (forced) return FilterHeadersStatus.StopAllIterationAndWatermark;
     r >>>= 0;
     if (r === FilterHeadersStatus.ContinueAndEndStream) return FilterHeadersStatus.Continue;
     if (r === FilterHeadersStatus.StopIteration && this.vm.abi !== AbiVersion.v0_2_100) return FilterHeadersStatus.StopAllIterationAndWatermark;
     return r > 4 ? FilterHeadersStatus.StopAllIterationAndWatermark : r;
   }
 
-  #bodyStatus(r: number): number {
-    if (this.localReplySent) return 3;
+  #bodyStatus({ result: r, forced }: { result: number; forced: boolean }): number {
+    if (forced) return 3;
     r >>>= 0;
     return r > 3 ? 3 : r;
   }
 
-  #trailersStatus(r: number): number {
-    if (this.localReplySent) return 1;
+  #trailersStatus({ result: r, forced }: { result: number; forced: boolean }): number {
+    if (forced) return 1;
     return (r >>> 0) > 1 ? 1 : r >>> 0;
   }
 }

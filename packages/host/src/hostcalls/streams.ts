@@ -69,7 +69,7 @@ export function proxySendLocalResponse(
   if (!ctx) return WasmResult.NotFound;
   if (ctx.localReplySent) return WasmResult.BadArgument;
   const headers = (decodePairs(headerBytes) ?? []).map(([k, v]) => [k.toLowerCase(), v] as [string, string]);
-  ctx.localReplySent = true;
+  ctx.noteLocalReply();
   const g = grpc >>> 0;
   const reply = {
     status: status >>> 0,
