@@ -27,6 +27,6 @@ export type { HeadersInput, BodyInput, PropertyInput } from './input.js';
 export { HARNESS_ERRORS, type HarnessErrorCode } from './errors.js';
 // The status constants and types tests compare against, so a test needs only this package.
 export {
-  FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, HeaderMap, WasmgateError,
+  ERROR_CODE_HEADER, FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, HeaderMap, WasmgateError,
   type LocalReply, type LogLevelName, type PropertyValue,
 } from '@wasmgate/host';

@@ -29,3 +29,12 @@ export const HEADERS_BENCH = fixture('go/headers-bench/plugin.wasm');
 export function modeRequest(mode: string, extra: Record<string, string> = {}): Record<string, string> {
   return { ':method': 'GET', ':path': '/abc', ':authority': 'example.com', ':scheme': 'http', 'x-fixture-mode': mode, ...extra };
 }
+
+/**
+ * True while no request headers reached the upstream. (A helper rather than
+ * `assert.equal(s.upstream.headers, undefined)`, which would make TypeScript narrow the getter to
+ * `undefined` for the rest of the test, even after the stream resumed.)
+ */
+export function nothingUpstream(s: { readonly upstream: { readonly headers: unknown } }): boolean {
+  return s.upstream.headers === undefined;
+}
