@@ -130,11 +130,20 @@ export class PluginVm implements VmScope {
     const alloc = (this.#exports.proxy_on_memory_allocate ?? this.#exports.malloc) as ((n: number) => number) | undefined;
     if (!alloc) return;
     this.memory.allocator = (n: number) => {
+      // Hostcalls made by the allocator itself act on the VM context (cpp-host allocMemory), not
+      // on the context of the hostcall that needed the memory.
+      const savedCurrent = this.#current;
+      const savedEffective = this.#effective;
+      this.#current = this.#vmContext;
+      this.#effective = undefined;
       try {
         return alloc(n);
       } catch (e) {
         if (e instanceof GuestUnwind) throw e;
         throw new GuestUnwind(`trap in the allocator: ${(e as Error).message}`, 'trap');
+      } finally {
+        this.#current = savedCurrent;
+        this.#effective = savedEffective;
       }
     };
   }
