@@ -161,15 +161,18 @@ export class HttpStream {
   #responseOps(start: number, stopped: () => boolean): ConstructorParameters<typeof Direction>[0] {
     const n = this.filters.length;
     const rev = (pos: number) => n - 1 - (pos + start);
+    // Envoy's wasm filter answers Continue without calling the VM when its context was never
+    // created, i.e. when an earlier filter answered locally before this one saw the request.
+    const skip = (pos: number) => this.#contexts[rev(pos)]?.created !== true;
     return {
       count: n - start,
-      headers: (pos, map, eos) => this.#invoke(rev(pos), (c) => {
+      headers: (pos, map, eos) => skip(pos) ? undefined : this.#invoke(rev(pos), (c) => {
         c.responseHeaders = map;
         c.responseHeadersWritable = true;
         return c.onResponseHeaders(map.size, eos);
       }),
-      data: (pos, body) => this.#invoke(rev(pos), (c) => this.#withBody(c, 'response', body, () => c.onResponseBody(body.bytes.length, body.endOfStream))),
-      trailers: (pos, map) => this.#invoke(rev(pos), (c) => {
+      data: (pos, body) => skip(pos) ? undefined : this.#invoke(rev(pos), (c) => this.#withBody(c, 'response', body, () => c.onResponseBody(body.bytes.length, body.endOfStream))),
+      trailers: (pos, map) => skip(pos) ? undefined : this.#invoke(rev(pos), (c) => {
         c.responseTrailers = map;
         c.responseTrailersWritable = true;
         return c.onResponseTrailers(map.size);
