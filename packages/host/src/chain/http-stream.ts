@@ -55,14 +55,18 @@ export class HttpStream {
         c.requestTrailers = map;
         c.requestTrailersWritable = true;
         return c.onRequestTrailers(map.size);
-      }, () => { const c = this.#contexts[pos]; if (c) c.requestTrailersWritable = false; }),
+      }),
       sinkHeaders: (map, eos) => {
         // Headers stay writable (by any plugin, e.g. from a callout answer) until they leave.
         for (const c of this.#contexts) if (c) c.requestHeadersWritable = false;
         this.#sink.requestHeaders(map, eos);
       },
       sinkData: (d, eos) => this.#sink.requestData(d, eos),
-      sinkTrailers: (m) => this.#sink.requestTrailers(m),
+      sinkTrailers: (m) => {
+        // Like headers: writable while a filter holds them (Envoy keeps the map until Continue).
+        for (const c of this.#contexts) if (c) c.requestTrailersWritable = false;
+        this.#sink.requestTrailers(m);
+      },
       stopped: () => this.#requestStopped,
       limit: () => this.requestBufferLimit,
       overLimit: () => this.#hostReply(413, 'request_payload_too_large', 'Payload Too Large'),
@@ -176,14 +180,17 @@ export class HttpStream {
         c.responseTrailers = map;
         c.responseTrailersWritable = true;
         return c.onResponseTrailers(map.size);
-      }, () => { const c = this.#contexts[rev(pos)]; if (c) c.responseTrailersWritable = false; }),
+      }),
       sinkHeaders: (map, eos) => {
         for (const c of this.#contexts) if (c) c.responseHeadersWritable = false;
         this.#responseStarted = true;
         this.#sink.responseHeaders(map, eos);
       },
       sinkData: (d, eos) => this.#sink.responseData(d, eos),
-      sinkTrailers: (m) => this.#sink.responseTrailers(m),
+      sinkTrailers: (m) => {
+        for (const c of this.#contexts) if (c) c.responseTrailersWritable = false;
+        this.#sink.responseTrailers(m);
+      },
       stopped,
       limit: () => this.responseBufferLimit,
       overLimit: () => this.#hostReply(500, 'response_payload_too_large', 'Internal Server Error'),
