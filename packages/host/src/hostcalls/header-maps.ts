@@ -2,7 +2,7 @@
  * Header-map hostcalls (spec: "HTTP fields"). Maps 0–3 belong to the acting stream; 6/7 are the
  * answer of the HTTP call whose callback is running (read-only). Keys are lower-cased.
  */
-import { MapType, WasmResult } from '../abi/constants.js';
+import { AbiVersion, MapType, WasmResult } from '../abi/constants.js';
 import { decodePairs, encodePairs, type HeaderPair } from '../abi/pairs.js';
 import { utf8Encode } from '../abi/utf8.js';
 import type { MapSlot } from '../context/context.js';
@@ -42,7 +42,8 @@ export function proxyGetHeaderMapValue(vm: VmScope, type: number, kp: number, kl
   const l = lookup(vm, type);
   if ('error' in l) return l.error;
   const v = firstValue(l, key.toLowerCase());
-  if (v === undefined) return WasmResult.NotFound;
+  // ABI 0.1.0 (Envoy): a missing key is an empty value, not NotFound.
+  if (v === undefined) return vm.abi === AbiVersion.v0_1_0 ? vm.memory.giveBytes(new Uint8Array(0), pOut, sOut) : WasmResult.NotFound;
   return vm.memory.giveBytes(utf8Encode(v), pOut, sOut);
 }
 
