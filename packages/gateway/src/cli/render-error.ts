@@ -1,0 +1,16 @@
+/** Prints a WasmgateError the way every command does: code, message, details, hint. */
+import { WasmgateError } from '@wasmgate/host';
+import type { CliIo } from './io.js';
+
+export function renderError(io: CliIo, e: unknown): number {
+  if (e instanceof WasmgateError) {
+    io.err(`error ${e.code}: ${e.message}`);
+    const where = e.formatLocation();
+    if (where) io.err(`  at ${where}`);
+    for (const d of e.details) io.err(`  ${d}`);
+    if (e.hint) io.err(`hint: ${e.hint}`);
+    return e.exit;
+  }
+  io.err(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  return 1;
+}

@@ -1,0 +1,95 @@
+/**
+ * HostPorts backed by Node: real clocks and timers, HTTP callouts and Redis calls resolved through
+ * the configured Services (Istio cluster names → endpoints), and plugin logs into the gateway log.
+ * One instance serves every VM of a gateway, so shared data, queues and metrics are gateway-wide.
+ */
+import { randomFillSync } from 'node:crypto';
+import {
+  InMemoryMetrics, InMemorySharedData, InMemorySharedQueues, LogLevel,
+  type HostPorts, type HttpCallRequest, type HttpCallResponse, type RedisInitRequest,
+} from '@wasmgate/host';
+import { findCluster } from '../config/find-cluster.js';
+import type { Config } from '../config/types.js';
+import type { Logger } from '../logger.js';
+import { createCalloutAgent, httpCallout, type CalloutAgent } from '../services/http-callout.js';
+import { RedisClient, parseRedisCluster } from '../services/redis-client.js';
+
+export interface NodePorts extends HostPorts {
+  /** Points cluster resolution at a new config (hot reload). */
+  setConfig(config: Config): void;
+  close(): void;
+}
+
+const origin = process.hrtime.bigint();
+
+export function createNodePorts(initial: Config, logger: Logger): NodePorts {
+  let config = initial;
+  const agent: CalloutAgent = createCalloutAgent();
+  const redis = new Map<string, RedisClient>();
+  let rr = 0;
+
+  const pick = <T>(list: readonly T[]): T | undefined => list[rr++ % Math.max(1, list.length)];
+
+  return {
+    nowNanos: () => BigInt(Date.now()) * 1_000_000n,
+    monotonicNanos: () => process.hrtime.bigint() - origin,
+    setTimer(ms, fn) {
+      const t = setTimeout(fn, ms);
+      t.unref();
+      return () => clearTimeout(t);
+    },
+    randomBytes: (into) => void randomFillSync(into),
+    log(r) {
+      logger.log(r.level, `[${r.plugin}] ${r.message}`, r.source === 'proxy_log' ? undefined : { source: r.source });
+    },
+    logLevel: () => logger.level,
+    sharedData: new InMemorySharedData(),
+    sharedQueues: new InMemorySharedQueues(),
+    metrics: new InMemoryMetrics(),
+
+    httpCall(req: HttpCallRequest): Promise<HttpCallResponse> | 'unknown_cluster' {
+      const target = findCluster(config, req.cluster);
+      const endpoint = target && pick(target.endpoints);
+      if (!target || !endpoint) {
+        logger.log(LogLevel.warn, `[${req.plugin}] proxy_http_call to unknown cluster "${req.cluster}"`, {
+          hint: 'declare a wasmgate.io/v1alpha1 Service whose name, namespace or aliases match the cluster',
+        });
+        return 'unknown_cluster';
+      }
+      const get = (n: string) => req.headers.find(([k]) => k === n)?.[1] ?? '';
+      const headers = req.headers.filter(([k]) => !k.startsWith(':'));
+      return httpCallout(
+        { host: endpoint.host, port: endpoint.port, tls: target.service.tls, method: get(':method'), path: get(':path'), authority: get(':authority'), headers, body: req.body, timeoutMs: req.timeoutMs },
+        { agent },
+      ).then((r) => ({ headers: r.headers, body: r.body, trailers: r.trailers }));
+    },
+
+    redisInit(req: RedisInitRequest) {
+      const parsed = parseRedisCluster(req.cluster);
+      const target = findCluster(config, parsed.cluster);
+      const endpoint = target?.endpoints[0];
+      if (!target || !endpoint) return 'unknown_cluster';
+      redis.get(parsed.cluster)?.close();
+      redis.set(parsed.cluster, new RedisClient({
+        host: endpoint.host, port: endpoint.port, username: req.username || undefined, password: req.password || undefined,
+        db: parsed.db, timeoutMs: req.timeoutMs || 1000,
+      }));
+      return 'ok';
+    },
+
+    redisCall(cluster: string, query: Uint8Array) {
+      const client = redis.get(parseRedisCluster(cluster).cluster);
+      if (!client) return 'unknown_cluster';
+      return client.call(query);
+    },
+
+    setConfig(c: Config) {
+      config = c;
+    },
+    close() {
+      agent.destroy();
+      for (const c of redis.values()) c.close();
+      redis.clear();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * Node HTTP ↔ the host's neutral header model: pseudo headers (`:method`, `:path`, `:authority`,
+ * `:scheme`, `:status`) plus lower-cased pairs in wire order; hop-by-hop headers never cross.
+ */
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { HeaderMap } from '@wasmgate/host';
+
+/** Connection-scoped headers a proxy must not forward (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+
+/** Request headers as plugins see them: pseudo headers first, then the rest (empty values kept). */
+export function requestHeaderMap(req: IncomingMessage): HeaderMap {
+  const map = new HeaderMap([
+    [':method', req.method ?? 'GET'],
+    [':path', req.url ?? '/'],
+    [':authority', req.headers.host ?? ''],
+    [':scheme', 'http'],
+  ]);
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i]!.toLowerCase();
+    if (k === 'host') continue;
+    map.pairs.push([k, raw[i + 1]!]);
+  }
+  return map;
+}
+
+export function responseHeaderMap(status: number, raw: string[]): HeaderMap {
+  const map = new HeaderMap([[':status', String(status)]]);
+  for (let i = 0; i < raw.length; i += 2) map.pairs.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
+  return map;
+}
+
+/** Pairs → Node outgoing headers (repeated names become arrays), without pseudo/hop-by-hop headers. */
+export function outgoingHeaders(map: HeaderMap, keepHost = false): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [k, v] of map.pairs) {
+    if (k.startsWith(':') || HOP_BY_HOP.has(k) || (k === 'host' && !keepHost)) continue;
+    const prev = out[k];
+    if (prev === undefined) out[k] = v;
+    else out[k] = Array.isArray(prev) ? [...prev, v] : [String(prev), v];
+  }
+  return out;
+}
+
+export function trailerPairs(trailers: IncomingHttpHeaders | NodeJS.Dict<string>): [string, string][] {
+  return Object.entries(trailers).flatMap(([k, v]) => (v === undefined ? [] : Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : [[k, v] as [string, string]]));
+}
+
+/** Whether a request announces a body (otherwise its headers end the stream). */
+export function requestHasBody(req: IncomingMessage): boolean {
+  const cl = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
+}
