@@ -130,6 +130,16 @@ function findClang() {
   return null;
 }
 
+/**
+ * clang runs `wasm-opt` after linking whenever one is on PATH, and `npm run` puts binaryen's (an
+ * AssemblyScript dependency) there: the output would then depend on how the script was started.
+ * Dropping node_modules/.bin from clang's PATH keeps C builds byte-reproducible.
+ */
+function clangEnv() {
+  const path = (process.env.PATH ?? '').split(':').filter((d) => !d.includes('node_modules')).join(':');
+  return { ...process.env, PATH: path };
+}
+
 function buildC() {
   const dir = join(fixtures, 'c');
   const sources = readdirSync(dir).filter((f) => f.endsWith('.c')).sort()
@@ -148,7 +158,7 @@ function buildC() {
     const rel = `c/${file.replace(/\.c$/, '.wasm')}`;
     const out = outPath(rel);
     try {
-      execFileSync(clang.cc, [...C_FLAGS, '-o', out, join('fixtures', 'c', file)], { cwd: root, stdio: 'inherit' });
+      execFileSync(clang.cc, [...C_FLAGS, '-o', out, join('fixtures', 'c', file)], { cwd: root, stdio: 'inherit', env: clangEnv() });
     } catch {
       throw new Error(`${clang.cc} failed for fixtures/c/${file}`);
     }
