@@ -80,14 +80,17 @@ export async function startRegistry(bin: string, opts: { auth?: RegistryTokenAut
     await rm(dir, { recursive: true, force: true });
     throw e;
   }
+  // stop() may be called twice (a test stops the registry, then after() does): the second call
+  // must not wait for an exit event that has already fired.
+  let stopping: Promise<void> | undefined;
   return {
     host: `127.0.0.1:${daemon.port}`,
     port: daemon.port,
     storageDir,
     daemon,
-    stop: async () => {
+    stop: () => (stopping ??= (async () => {
       await daemon.stop();
       await rm(dir, { recursive: true, force: true });
-    },
+    })()),
   };
 }

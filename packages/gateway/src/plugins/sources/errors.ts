@@ -84,11 +84,12 @@ export interface SourceContext {
   readonly pluginName?: string | undefined;
 }
 
-/** Removes a password from `scheme://user:pass@host/...`, so errors never print secrets. */
+/** Masks the password in `scheme://user:pass@host/...` (or a bare token), so errors never print secrets. */
 export function redactUrl(url: string): string {
+  // `user:password@` keeps the user; a lone `token@` is all secret.
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@]*)@/i, (_m, scheme: string, userinfo: string) => {
-    const user = userinfo.split(':')[0] ?? '';
-    return `${scheme}${user ? `${user}:***` : '***'}@`;
+    const colon = userinfo.indexOf(':');
+    return `${scheme}${colon > 0 ? `${userinfo.slice(0, colon)}:***` : '***'}@`;
   });
 }
 
