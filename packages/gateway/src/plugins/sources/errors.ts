@@ -9,6 +9,7 @@ import { defineErrors, registerErrors, WasmgateError, type WasmgateErrorOptions 
 // ---------------------------------------------------------------------------------------------
 // Plugin sources (WG_SOURCE_*)
 // ---------------------------------------------------------------------------------------------
+/** The WG_SOURCE_* catalogue: summary, hint and CLI exit code of each code. */
 export const SOURCE_ERRORS = defineErrors({
   WG_SOURCE_BAD_URL: {
     summary: 'The plugin URL or image reference cannot be parsed or uses an unsupported scheme.',

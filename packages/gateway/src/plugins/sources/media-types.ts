@@ -3,6 +3,7 @@
  * @see https://github.com/opencontainers/image-spec/blob/main/media-types.md
  * @module
  */
+/** Manifest, layer and config media types wasmgate reads or writes. */
 export const MEDIA_TYPES = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
   ociIndex: 'application/vnd.oci.image.index.v1+json',
