@@ -253,7 +253,9 @@ export class TestStream {
     const from = this.#calls.length;
     const errorsFrom = this.#errors.length;
     this.#failedAtStart = new Set(this.#env.filters.map((f) => f.vm.failure).filter((e) => e !== undefined));
-    run();
+    // After a reset nothing reaches the plugins any more (the host's chain would still start a
+    // fresh response direction), so late input is dropped here.
+    if (this.#record.resetReason === undefined) run();
     const calls = this.#calls.slice(from);
     const status = calls.filter((c) => c.filter === this.#env.mainIndex && c.callback === callback).at(-1)?.status;
     const side = callback.startsWith('request') ? this.#http.request : this.#http.response;

@@ -32,6 +32,12 @@ describe('kitchen-sink', () => {
     assert.equal(h.get('x-prop-source-address'), '10.0.0.7:4711');
     assert.equal(h.get('x-prop-plugin-name'), 'kitchen-sink');
     assert.equal(h.get('x-prop-plugin-root-id'), 'root-a');
+    // The test reads properties the way the plugin does.
+    assert.equal(s.property('request.path'), '/p?q=1');
+    assert.equal(s.property('request.query'), 'q=1');
+    assert.equal(s.property('route_name'), 'default/route');
+    assert.equal(s.property('plugin_root_id'), 'root-a');
+    assert.equal(s.property('source.port'), '54321');
     s.end();
   });
 
