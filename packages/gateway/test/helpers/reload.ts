@@ -56,6 +56,8 @@ export interface BedOptions {
   /** Point --config at the folder (default) or at gateway.yaml. */
   readonly configPath?: 'dir' | 'file';
   readonly watch?: boolean;
+  /** Take listen/admin from the manifests instead of forcing 127.0.0.1:0 (as --listen/--admin would). */
+  readonly listenFromConfig?: boolean;
 }
 
 export async function startReloadBed(hook: AfterHook, opts: BedOptions): Promise<ReloadBed> {
@@ -77,7 +79,7 @@ export async function startReloadBed(hook: AfterHook, opts: BedOptions): Promise
   const logs: string[] = [];
   const gateway = await Gateway.start({
     configPaths: [opts.configPath === 'file' ? configFile : dir],
-    overrides: { listen: '127.0.0.1:0', admin: '127.0.0.1:0' },
+    overrides: opts.listenFromConfig ? {} : { listen: '127.0.0.1:0', admin: '127.0.0.1:0' },
     logger: createLogger((l) => logs.push(l), LogLevel.debug),
     watch: opts.watch ?? true,
   });
