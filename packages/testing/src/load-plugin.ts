@@ -89,9 +89,10 @@ async function compileSource(source: PluginSource): Promise<{ mod: PluginModule;
     if (!mod) bytesCache.set(source, (mod = compilePlugin(source, 'the plugin bytes')));
     return { mod: await mod, defaultName: 'plugin' };
   }
-  const path = source instanceof URL ? fileURLToPath(source) : resolve(source);
+  let path = String(source);
   let key: string;
   try {
+    path = source instanceof URL ? fileURLToPath(source) : resolve(source);
     const st = await stat(path);
     key = `${path}\0${st.size}\0${st.mtimeMs}`;
   } catch (e) {

@@ -32,6 +32,18 @@ export interface PluginParts {
   readonly harnessErrors: WasmgateError[];
 }
 
+/**
+ * A plugin under test. Everything it can observe or be told is reachable from here; close it when
+ * the test ends (unexpected calls it made are thrown then).
+ * @example
+ * const plugin = await loadPlugin('plugin.wasm', { config: { calloutCluster: 'auth' } });
+ * after(() => plugin.close());
+ * plugin.http.intercept({ cluster: 'auth' }).reply(200, 'ok');
+ * const s = plugin.stream();
+ * s.requestHeaders({ ':method': 'GET', ':path': '/', ':authority': 'x' }, { endStream: true });
+ * await s.settle();
+ * assert.deepEqual(plugin.metrics(), { requests_total: 1 });
+ */
 export class TestPlugin {
   /** Plugin name (property plugin_name). */
   readonly name: string;

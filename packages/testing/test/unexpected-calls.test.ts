@@ -80,3 +80,13 @@ describe('unexpected calls', () => {
     assert.throws(() => s.respond(200), { code: 'WG_HARNESS_STREAM_ORDER', message: /after end\(\)/ });
   });
 });
+
+describe('loading', () => {
+  it('a missing file rejects with WG_HARNESS_PLUGIN_FILE', async () => {
+    await assert.rejects(loadPlugin('no/such/plugin.wasm'), { code: 'WG_HARNESS_PLUGIN_FILE', message: /no\/such\/plugin\.wasm/ });
+  });
+
+  it('bytes that are not Wasm reject with the host code', async () => {
+    await assert.rejects(loadPlugin(new TextEncoder().encode('not wasm at all')), { code: 'WG_PLUGIN_NOT_WASM' });
+  });
+});
