@@ -46,6 +46,13 @@ interface Hold {
   /** The body has ended (eos seen) while held. */
   eos: boolean;
   trailers: HeaderMap | undefined;
+  /**
+   * The buffer the holding filter saw in its last body callback. It stays visible to that filter
+   * while the stream is paused (Envoy: buffer 0/1 "in and paused-from" on_*_body), so a plugin can
+   * still edit it, e.g. from a callout answer; `#sync` folds such edits into `chunks`.
+   */
+  exposed: BodyBuffer | undefined;
+  exposedBytes: Uint8Array | undefined;
 }
 
 export class Direction {
@@ -109,6 +116,7 @@ export class Direction {
     }
     const h = this.#hold;
     if (!h || h.pos !== pos) return;
+    this.#sync(h);
     if (h.mode === 'stop-all' && (h.chunks.length > 0 || (h.eos && !h.headersEos))) {
       // The body buffered under stop-all has not been seen by this filter yet.
       h.mode = 'deliver';
@@ -120,6 +128,8 @@ export class Direction {
 
   /** Calls the holding filter with the accumulated body; releases on Continue. Returns false if still held. */
   #deliverHeld(h: Hold): boolean {
+    this.#sync(h);
+    h.exposed = h.exposedBytes = undefined;
     const body = new BodyBuffer(concatAll(h.chunks), h.eos && h.trailers === undefined);
     const status = this.#call(h.pos, () => this.#ops.data(h.pos, body));
     if (this.#ops.stopped()) return false;
@@ -141,8 +151,10 @@ export class Direction {
       h.chunks = [];
       h.size = 0;
     } else {
-      h.chunks = [body.bytes];
+      h.chunks = body.bytes.length > 0 ? [body.bytes] : [];
       h.size = body.bytes.length;
+      h.exposed = body;
+      h.exposedBytes = body.bytes;
       h.watermark = status === FilterDataStatus.StopIterationAndWatermark;
       this.#checkLimit(h);
     }
@@ -150,6 +162,7 @@ export class Direction {
   }
 
   #release(h: Hold): void {
+    this.#sync(h);
     this.#hold = undefined;
     if (this.#paused) {
       this.#paused = false;
@@ -182,7 +195,20 @@ export class Direction {
     this.#hold!.trailers = map;
   }
 
+  /** Folds edits the holding filter made to its exposed body since its last body callback. */
+  #sync(h: Hold): void {
+    const e = h.exposed;
+    if (!e || e.bytes === h.exposedBytes) return;
+    const old = h.exposedBytes;
+    if (old && old.length > 0 && h.chunks[0] === old) h.chunks.shift();
+    if (e.bytes.length > 0) h.chunks.unshift(e.bytes);
+    h.size = 0;
+    for (const c of h.chunks) h.size += c.length;
+    h.exposedBytes = e.bytes;
+  }
+
   #append(h: Hold, chunk: Uint8Array, eos: boolean): void {
+    this.#sync(h);
     if (chunk.length > 0) {
       h.chunks.push(chunk);
       h.size += chunk.length;
@@ -228,7 +254,7 @@ export class Direction {
       this.#hold = {
         pos, headersHeld: true, headersEos: eos, mode: stopAll ? 'stop-all' : 'deliver',
         watermark: status === FilterHeadersStatus.StopAllIterationAndWatermark,
-        chunks: [], size: 0, eos, trailers: undefined,
+        chunks: [], size: 0, eos, trailers: undefined, exposed: undefined, exposedBytes: undefined,
       };
       return;
     }
@@ -249,6 +275,7 @@ export class Direction {
         pos, headersHeld: false, headersEos: false, mode: 'deliver',
         watermark: status === FilterDataStatus.StopIterationAndWatermark,
         chunks: keep && bytes.length > 0 ? [bytes] : [], size: keep ? bytes.length : 0, eos, trailers: undefined,
+        exposed: keep ? body : undefined, exposedBytes: keep ? bytes : undefined,
       };
       this.#checkLimit(this.#hold);
       return;
@@ -261,7 +288,10 @@ export class Direction {
       const status = this.#call(pos, () => this.#ops.trailers(pos, map));
       if (this.#ops.stopped()) return;
       if (status === undefined || status === 0 || this.#takeContinue()) continue;
-      this.#hold = { pos, headersHeld: false, headersEos: false, mode: 'stop-all', watermark: false, chunks: [], size: 0, eos: false, trailers: map };
+      this.#hold = {
+        pos, headersHeld: false, headersEos: false, mode: 'stop-all', watermark: false, chunks: [], size: 0, eos: false, trailers: map,
+        exposed: undefined, exposedBytes: undefined,
+      };
       return;
     }
     this.#ops.sinkTrailers(map);

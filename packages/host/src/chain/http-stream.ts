@@ -5,6 +5,7 @@
  * what passed every plugin to the sink. Local replies run through the response path, failures
  * follow each plugin's failStrategy, and finish() runs log → done → delete on every context.
  */
+import { FilterDataStatus } from '../abi/constants.js';
 import { utf8Encode } from '../abi/utf8.js';
 import type { BodyBuffer } from '../context/body-buffer.js';
 import { HeaderMap } from '../context/header-map.js';
@@ -61,7 +62,11 @@ export class HttpStream {
         for (const c of this.#contexts) if (c) c.requestHeadersWritable = false;
         this.#sink.requestHeaders(map, eos);
       },
-      sinkData: (d, eos) => this.#sink.requestData(d, eos),
+      sinkData: (d, eos) => {
+        // Data that left the chain is no longer any filter's to edit.
+        for (const c of this.#contexts) if (c) c.requestBody = undefined;
+        this.#sink.requestData(d, eos);
+      },
       sinkTrailers: (m) => {
         // Like headers: writable while a filter holds them (Envoy keeps the map until Continue).
         for (const c of this.#contexts) if (c) c.requestTrailersWritable = false;
@@ -186,7 +191,10 @@ export class HttpStream {
         this.#responseStarted = true;
         this.#sink.responseHeaders(map, eos);
       },
-      sinkData: (d, eos) => this.#sink.responseData(d, eos),
+      sinkData: (d, eos) => {
+        for (const c of this.#contexts) if (c) c.responseBody = undefined;
+        this.#sink.responseData(d, eos);
+      },
       sinkTrailers: (m) => {
         for (const c of this.#contexts) if (c) c.responseTrailersWritable = false;
         this.#sink.responseTrailers(m);
@@ -225,11 +233,18 @@ export class HttpStream {
       // Trailers may be added from the last body chunk (Envoy's addDecodedTrailers).
       if (side === 'request') c.requestTrailersWritable = c.requestTrailers !== undefined;
     }
+    let status: number | undefined;
     try {
-      return fn();
+      status = fn();
+      return status;
     } finally {
-      if (side === 'request') c.requestBody = undefined;
-      else c.responseBody = undefined;
+      // A filter that keeps the body buffered (1/2) can still read and edit it while paused
+      // (Envoy: buffer 0/1 "in and paused-from" on_*_body); otherwise the buffer is gone.
+      const held = status === FilterDataStatus.StopIterationAndBuffer || status === FilterDataStatus.StopIterationAndWatermark;
+      if (!held) {
+        if (side === 'request') c.requestBody = undefined;
+        else c.responseBody = undefined;
+      }
     }
   }
 
