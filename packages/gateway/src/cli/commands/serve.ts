@@ -6,10 +6,12 @@ import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LogLevel } from '@wasmgate/host';
+import { loadConfig } from '../../config/index.js';
 import { Gateway } from '../../gateway.js';
 import { createLogger } from '../../logger.js';
 import type { CliIo, CommandRunner } from '../io.js';
 import { renderError } from '../render-error.js';
+import { formatReport } from './validate.js';
 
 export const run: CommandRunner = async (args: string[], io: CliIo) => {
   let values;
@@ -34,10 +36,17 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
   const logger = createLogger((l) => io.err(l), Math.max(0, levels.indexOf(values['log-level'] ?? 'info')) as LogLevel);
   const accessPath = values['access-log'];
   const accessLog = accessPath === undefined ? undefined : accessPath === 'stdout' ? (l: string) => io.out(l) : (l: string) => appendFileSync(resolve(io.cwd, accessPath), `${l}\n`);
+  const configPaths = values.config.map((c) => resolve(io.cwd, c));
+  const overrides = { ...(values.listen ? { listen: values.listen } : {}), ...(values.admin ? { admin: values.admin } : {}) };
+  // A broken config is refused with exactly the report `wasmgate validate` prints (docs/config.md).
+  const checked = loadConfig(configPaths, { ...overrides, cwd: io.cwd });
+  if (checked.errors.length > 0) {
+    for (const line of formatReport(checked.errors, checked.warnings, { files: checked.sources.length, cwd: io.cwd }).split('\n')) io.err(line);
+    return 2;
+  }
   try {
     const gw = await Gateway.start({
-      configPaths: values.config.map((c) => resolve(io.cwd, c)),
-      overrides: { ...(values.listen ? { listen: values.listen } : {}), ...(values.admin ? { admin: values.admin } : {}) },
+      configPaths, overrides,
       logger, watch: !values['no-watch'], ...(accessLog ? { accessLog } : {}),
     });
     const a = gw.address;
