@@ -197,7 +197,8 @@ export class Gateway {
     if (this.#running) {
       this.#queuedTriggers.push(trigger);
       if (!opts.ifChanged) this.#queuedForce = true;
-      this.#queued ??= this.#running.then(() => {
+      // #doReload never rejects; the catch only guards the queue against a bug there.
+      this.#queued ??= this.#running.catch(() => undefined).then(() => {
         const triggers = this.#queuedTriggers.splice(0);
         const force = this.#queuedForce;
         this.#queued = undefined;
@@ -220,7 +221,12 @@ export class Gateway {
   async #doReload(trigger: string, ifChanged: boolean): Promise<ReloadOutcome> {
     const started = Date.now();
     if (this.#closing) return { ...this.lastReload!, skipped: 'shutting down' };
-    const read = this.#readConfig();
+    let read: ReadConfig;
+    try {
+      read = this.#readConfig();
+    } catch (e) {
+      read = { errors: [e instanceof WasmgateError ? e : new WasmgateError('WG_CONFIG_READ', String(e), { cause: e })], warnings: [], fingerprint: '' };
+    }
     if (ifChanged && read.fingerprint === this.#lastFingerprint) {
       this.#logger.log(LogLevel.debug, `reload (${trigger}) skipped: config and plugin files are as the last reload read them`);
       return { ...this.lastReload!, skipped: 'unchanged' };

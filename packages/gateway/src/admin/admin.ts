@@ -17,6 +17,16 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 }
 
 export async function handleAdmin(req: IncomingMessage, res: ServerResponse, gw: Gateway): Promise<void> {
+  try {
+    await route(req, res, gw);
+  } catch (e) {
+    // An admin bug must not take the gateway down (this runs as a floating promise).
+    if (!res.headersSent) json(res, 500, { error: e instanceof Error ? e.message : String(e) });
+    else res.destroy();
+  }
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, gw: Gateway): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
   // The admin API reads nothing from request bodies; drain them so keep-alive works.
   req.resume();
