@@ -104,11 +104,13 @@ export class HttpContext extends Context {
     return undefined;
   }
 
+  /**
+   * Built-in stream attributes first, then values stored with proxy_set_property, then the root's
+   * plugin_* attributes. Envoy resolves known attributes before its `wasm.<path>` filter state, so
+   * a plugin cannot shadow `route_name` or `request.path` by setting them.
+   */
   override property(path: readonly string[]): PropertyValue | undefined {
-    const key = path.join('.');
-    const stored = this.props.get(key);
-    if (stored !== undefined) return stored;
-    return this.host.property(path) ?? this.#root.property(path);
+    return this.host.property(path) ?? this.props.get(path.join('.')) ?? this.#root.property(path);
   }
 
   override setProperty(path: readonly string[], value: Uint8Array): WasmResult {
