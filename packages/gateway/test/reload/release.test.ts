@@ -1,0 +1,62 @@
+/**
+ * Released generations really go away: after many reloads (with traffic on keep-alive connections
+ * and a plugin that ticks), nothing keeps an old generation, its VMs or their memories reachable, so
+ * the garbage collector frees them. A leak here would grow the gateway by a Go VM per reload.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Cleanup, ingress, send, service, startUpstream, wasmPlugin } from '../helpers/gateway.js';
+import { KITCHEN_SINK, startReloadBed } from '../helpers/reload.js';
+
+const RELOADS = 30;
+
+function forceGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+test(`${RELOADS} reloads under keep-alive traffic leave no old generation reachable`, async (t) => {
+  const bag = new Cleanup();
+  t.after(() => bag.run());
+  const upstream = await startUpstream(bag);
+  let n = 0;
+  const docs = (plugin: string) => [
+    service('backend', [`127.0.0.1:${upstream.port}`]),
+    ingress('site', 'backend'),
+    wasmPlugin('ks', plugin, { pluginName: `r${n}`, defaultConfig: { tickMs: 20 } }),
+  ];
+  const bed = await startReloadBed(bag, { plugin: KITCHEN_SINK, docs, watch: false });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+  t.after(() => agent.destroy());
+  const gens: WeakRef<object>[] = [];
+  const memories: WeakRef<object>[] = [];
+  for (let i = 0; i < RELOADS; i++) {
+    const gen = bed.gateway.generation;
+    gens.push(new WeakRef(gen));
+    const vm = gen.plugins.get('default/ks')!.vm;
+    // The guest memory object (via the VM's instance) is what a leak would keep: megabytes per VM.
+    memories.push(new WeakRef(vm));
+    const r = await send(bed.port, { headers: { 'x-fixture-mode': 'properties' }, agent });
+    assert.equal(r.headers['x-prop-plugin-root-id'], `r${n}`);
+    n++;
+    bed.writeConfig(docs(bed.pluginFile));
+    assert.equal((await bed.gateway.reload('test')).ok, true);
+  }
+  assert.equal((await send(bed.port, { headers: { 'x-fixture-mode': 'properties' }, agent })).headers['x-prop-plugin-root-id'], `r${n}`);
+  assert.deepEqual(bed.gateway.draining, []);
+
+  const gc = forceGc();
+  // WeakRef targets survive the job that created or read them; collect across a few macrotasks.
+  for (let i = 0; i < 5; i++) {
+    await new Promise((r) => setImmediate(r));
+    gc();
+  }
+  const aliveGens = gens.filter((w) => w.deref() !== undefined).length;
+  const aliveVms = memories.filter((w) => w.deref() !== undefined).length;
+  // One may linger: the last request's objects stay on its keep-alive socket until the next one.
+  assert.ok(aliveGens <= 1, `${aliveGens} of ${RELOADS} old generations are still reachable`);
+  assert.ok(aliveVms <= 1, `${aliveVms} of ${RELOADS} old VMs are still reachable`);
+});
