@@ -32,13 +32,13 @@ test(`${RELOADS} reloads under keep-alive traffic leave no old generation reacha
   const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
   t.after(() => agent.destroy());
   const gens: WeakRef<object>[] = [];
-  const memories: WeakRef<object>[] = [];
+  const vms: WeakRef<object>[] = [];
   for (let i = 0; i < RELOADS; i++) {
     const gen = bed.gateway.generation;
     gens.push(new WeakRef(gen));
     const vm = gen.plugins.get('default/ks')!.vm;
-    // The guest memory object (via the VM's instance) is what a leak would keep: megabytes per VM.
-    memories.push(new WeakRef(vm));
+    // A VM holds its instance and guest memory: a leak would keep megabytes per reload.
+    vms.push(new WeakRef(vm));
     const r = await send(bed.port, { headers: { 'x-fixture-mode': 'properties' }, agent });
     assert.equal(r.headers['x-prop-plugin-root-id'], `r${n}`);
     n++;
@@ -55,7 +55,7 @@ test(`${RELOADS} reloads under keep-alive traffic leave no old generation reacha
     gc();
   }
   const aliveGens = gens.filter((w) => w.deref() !== undefined).length;
-  const aliveVms = memories.filter((w) => w.deref() !== undefined).length;
+  const aliveVms = vms.filter((w) => w.deref() !== undefined).length;
   // One may linger: the last request's objects stay on its keep-alive socket until the next one.
   assert.ok(aliveGens <= 1, `${aliveGens} of ${RELOADS} old generations are still reachable`);
   assert.ok(aliveVms <= 1, `${aliveVms} of ${RELOADS} old VMs are still reachable`);
