@@ -38,6 +38,8 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
   let overrideHost: HostPort | undefined;
   let clearRouteCache = true;
   let finished = false;
+  /** The chain replaced the upstream exchange (local reply): its end is no longer news. */
+  let upstreamAborted = false;
   let status = 0;
   let bytesOut = 0;
   const socket = req.socket;
@@ -74,6 +76,11 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
       const noBody = req.method === 'HEAD' || code === 204 || code === 304 || ures.headers['content-length'] === '0';
       stream.responseHeaders(responseHeaderMap(code, ures.rawHeaders), noBody && !ures.headers.trailer);
       ures.on('data', (chunk: Buffer) => stream.responseData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), false));
+      // An upstream that goes away mid-body: the IncomingMessage only closes (it emits 'error' only
+      // to listeners), so without this the client would wait for the rest forever.
+      ures.on('close', () => {
+        if (!ures.complete && !upstreamAborted && !finished) stream.reset('upstream reset');
+      });
       ures.on('end', () => {
         const t = trailerPairs(ures.trailers);
         if (t.length > 0) stream.responseTrailers(new HeaderMap(t));
@@ -117,6 +124,7 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
       res.end();
     },
     abortUpstream() {
+      upstreamAborted = true;
       upstream?.destroy();
       upstreamResponse?.destroy();
       req.resume(); // drain what the client still sends

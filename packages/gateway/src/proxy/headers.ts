@@ -31,11 +31,16 @@ export function responseHeaderMap(status: number, raw: string[]): HeaderMap {
   return map;
 }
 
-/** Pairs → Node outgoing headers (repeated names become arrays), without pseudo/hop-by-hop headers. */
+/**
+ * Pairs → Node outgoing headers (repeated names become arrays), without pseudo headers and without
+ * hop-by-hop headers: the fixed set, and any header the `connection` header names (RFC 9110 §7.6.1).
+ */
 export function outgoingHeaders(map: HeaderMap, keepHost = false): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
+  const nominated = new Set<string>();
+  for (const [k, v] of map.pairs) if (k === 'connection') for (const t of v.split(',')) nominated.add(t.trim().toLowerCase());
   for (const [k, v] of map.pairs) {
-    if (k.startsWith(':') || HOP_BY_HOP.has(k) || (k === 'host' && !keepHost)) continue;
+    if (k.startsWith(':') || HOP_BY_HOP.has(k) || nominated.has(k) || (k === 'host' && !keepHost)) continue;
     const prev = out[k];
     if (prev === undefined) out[k] = v;
     else out[k] = Array.isArray(prev) ? [...prev, v] : [String(prev), v];

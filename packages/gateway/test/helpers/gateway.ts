@@ -115,6 +115,7 @@ export interface SeenRequest {
   /** Raw header pairs (names as sent, repeats kept). */
   readonly rawHeaders: string[];
   readonly body: Buffer;
+  readonly trailers: NodeJS.Dict<string>;
 }
 
 export interface Upstream {
@@ -136,7 +137,7 @@ export async function startUpstream(hook: AfterHook, handler?: UpstreamHandler):
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const seen = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks) };
+      const seen = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks), trailers: req.trailers };
       requests.push(seen);
       if (handler) handler(seen, res);
       else res.writeHead(200, { 'content-type': 'text/plain' }).end('upstream ok');

@@ -23,7 +23,7 @@ describe('kitchen-sink callout mode through the gateway', () => {
     up = await startUpstream(bag);
     calls = [];
     const callout = await listenServer(bag, http.createServer((req, res) => {
-      calls.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.alloc(0) });
+      calls.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.alloc(0), trailers: {} });
       req.resume();
       setTimeout(() => res.writeHead(201, { 'content-type': 'text/plain' }).end('callout says\thi'), calloutDelayMs);
     }));
