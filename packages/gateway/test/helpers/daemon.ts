@@ -86,7 +86,8 @@ export async function startDaemon(bin: string, args: (port: number) => string[],
     child,
     output: () => log,
     stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
+      // After a signal kill exitCode stays null and signalCode is set: both mean "already gone".
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
       setTimeout(() => child.kill('SIGKILL'), 3000).unref();
