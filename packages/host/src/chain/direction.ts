@@ -80,6 +80,7 @@ export class Direction {
   }
 
   onHeaders(map: HeaderMap, eos: boolean): void {
+    if (this.#ops.stopped()) return;
     this.#headers = map;
     if (eos) this.ended = true;
     this.#runHeaders(0, map, eos);
