@@ -115,7 +115,7 @@ describe('proxy_redis_call', () => {
     ports.redisCalls[0]!.resolve('*2\r\n:1\r\n$3\r\nabc\r\n');
     await settle();
     const id = vm.memory.readU32(0x44)!;
-    assert.deepEqual([0x24, 0x28, 0x2c, 0x30, 0x20].map((a) => vm.memory.readU32(a)), [root.id, id, 0, 20, WasmResult.Ok]);
+    assert.deepEqual([0x24, 0x28, 0x2c, 0x30, 0x20].map((a) => vm.memory.readU32(a)), [root.id, id, 0, 17, WasmResult.Ok]);
     const [p, n] = [vm.memory.readU32(0x10)!, vm.memory.readU32(0x14)!];
     assert.equal(new TextDecoder().decode(vm.memory.copy(p, n)), '*2\r\n:1\r\n$3\r\nabc\r\n');
   });
