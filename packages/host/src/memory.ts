@@ -4,7 +4,7 @@
  * WebAssembly.Memory detaches the old ArrayBuffer), so no view is ever kept across a guest call.
  */
 import { WasmResult } from './abi/constants.js';
-import { utf8Decode } from './abi/utf8.js';
+import { asciiLowerAt, utf8DecodeAt, utf8Encode } from './abi/utf8.js';
 
 /** Thrown to unwind the guest on purpose (proc_exit, abort, a trap in the allocator). */
 export class GuestUnwind extends Error {
@@ -19,38 +19,57 @@ export class GuestUnwind extends Error {
 
 export class GuestMemory {
   readonly #memory: WebAssembly.Memory;
+  /** A shared memory never detaches its old buffer on growth, so it is re-fetched on every access. */
+  readonly #shared: boolean;
   #buffer: ArrayBuffer;
   #u8: Uint8Array;
   #dv: DataView;
+  #size: number;
   /** The guest allocator (proxy_on_memory_allocate or malloc); set once the instance exists. */
   allocator: ((size: number) => number) | undefined;
 
   constructor(memory: WebAssembly.Memory) {
     this.#memory = memory;
     this.#buffer = memory.buffer as ArrayBuffer;
+    this.#shared = typeof SharedArrayBuffer !== 'undefined' && (this.#buffer as unknown) instanceof SharedArrayBuffer;
     this.#u8 = new Uint8Array(this.#buffer);
     this.#dv = new DataView(this.#buffer);
+    this.#size = this.#u8.length;
   }
 
   /** Current byte length of linear memory. */
   get size(): number {
     this.#refresh();
-    return this.#u8.length;
+    return this.#size;
   }
 
+  // Growing a (non-shared) WebAssembly.Memory detaches the ArrayBuffer handed out before, and a
+  // detached buffer has byteLength 0. Checking that is a plain field load, while `memory.buffer`
+  // is a call into the engine: the hot path only pays for the re-fetch after a growth.
   #refresh(): void {
+    if (this.#buffer.byteLength !== 0 && !this.#shared) return;
     const b = this.#memory.buffer as ArrayBuffer;
     if (b !== this.#buffer) {
       this.#buffer = b;
       this.#u8 = new Uint8Array(b);
       this.#dv = new DataView(b);
+      this.#size = this.#u8.length;
     }
   }
 
   /** True when [ptr, ptr+len) lies inside memory. Pointers arrive as signed i32: use `>>> 0` first. */
   inBounds(ptr: number, len: number): boolean {
     this.#refresh();
-    return ptr >= 0 && len >= 0 && ptr + len <= this.#u8.length;
+    return ptr >= 0 && len >= 0 && ptr + len <= this.#size;
+  }
+
+  /**
+   * All of linear memory as bytes, for hot paths that bounds-checked a range with {@link inBounds}
+   * and read it in place. Valid only until the next call into the guest (it may grow memory).
+   */
+  bytes(): Uint8Array {
+    this.#refresh();
+    return this.#u8;
   }
 
   /** A view of guest bytes, valid only until the next call into the guest; undefined when out of bounds. */
@@ -69,8 +88,18 @@ export class GuestMemory {
 
   /** Decodes a UTF-8 string from guest memory, or undefined when out of bounds. */
   string(ptr: number, len: number): string | undefined {
-    const v = this.view(ptr, len);
-    return v === undefined ? undefined : utf8Decode(v);
+    ptr >>>= 0;
+    len >>>= 0;
+    if (!this.inBounds(ptr, len)) return undefined;
+    return utf8DecodeAt(this.#u8, ptr, len);
+  }
+
+  /** Like {@link string}, lower-cased (header names). */
+  lowerString(ptr: number, len: number): string | undefined {
+    ptr >>>= 0;
+    len >>>= 0;
+    if (!this.inBounds(ptr, len)) return undefined;
+    return asciiLowerAt(this.#u8, ptr, len) ?? utf8DecodeAt(this.#u8, ptr, len).toLowerCase();
   }
 
   readU32(ptr: number): number | undefined {
@@ -111,19 +140,50 @@ export class GuestMemory {
    *               [bytes … size]   (inside the guest heap)
    */
   giveBytes(bytes: Uint8Array, ptrOut: number, sizeOut: number): WasmResult {
-    if (!this.inBounds(ptrOut >>> 0, 4) || !this.inBounds(sizeOut >>> 0, 4)) return WasmResult.InvalidMemoryAccess;
-    if (bytes.length === 0) {
-      this.writeU32(ptrOut, 0);
-      this.writeU32(sizeOut, 0);
-      return WasmResult.Ok;
+    const n = bytes.length;
+    const p = this.#reserve(n, ptrOut, sizeOut);
+    if (p < 0) return WasmResult.InvalidMemoryAccess;
+    if (n > 0) this.#u8.set(bytes, p);
+    return this.#finishGive(p, n, ptrOut, sizeOut);
+  }
+
+  /** {@link giveBytes} for a string, encoded as UTF-8 straight into the guest's allocation. */
+  giveString(s: string, ptrOut: number, sizeOut: number): WasmResult {
+    const n = s.length;
+    // Header values are almost always ASCII: then the UTF-8 length is the string length and the
+    // bytes are the char codes, written without an intermediate Uint8Array.
+    let ascii = true;
+    for (let i = 0; i < n; i++) {
+      if (s.charCodeAt(i) > 0x7f) {
+        ascii = false;
+        break;
+      }
     }
+    if (!ascii) return this.giveBytes(utf8Encode(s), ptrOut, sizeOut);
+    const p = this.#reserve(n, ptrOut, sizeOut);
+    if (p < 0) return WasmResult.InvalidMemoryAccess;
+    const u8 = this.#u8;
+    for (let i = 0; i < n; i++) u8[p + i] = s.charCodeAt(i);
+    return this.#finishGive(p, n, ptrOut, sizeOut);
+  }
+
+  /** Checks the out-slots and allocates n bytes (0 allocates nothing); -1 when that fails. */
+  #reserve(n: number, ptrOut: number, sizeOut: number): number {
+    if (!this.inBounds(ptrOut >>> 0, 4) || !this.inBounds(sizeOut >>> 0, 4)) return -1;
+    if (n === 0) return 0;
     const alloc = this.allocator;
-    if (!alloc) return WasmResult.InvalidMemoryAccess;
-    const p = alloc(bytes.length) >>> 0;
-    // The allocator may have grown memory: every access below re-fetches the buffer.
-    if (p === 0 || !this.write(p, bytes)) return WasmResult.InvalidMemoryAccess;
-    this.writeU32(ptrOut, p);
-    this.writeU32(sizeOut, bytes.length);
+    if (!alloc) return -1;
+    const p = alloc(n) >>> 0;
+    // The allocator may have grown memory: refresh before touching the bytes.
+    if (p === 0 || !this.inBounds(p, n)) return -1;
+    return p;
+  }
+
+  #finishGive(p: number, n: number, ptrOut: number, sizeOut: number): WasmResult {
+    // The out-slots were checked before the allocation, and memory never shrinks.
+    this.#refresh();
+    this.#dv.setUint32(ptrOut >>> 0, p, true);
+    this.#dv.setUint32(sizeOut >>> 0, n, true);
     return WasmResult.Ok;
   }
 }

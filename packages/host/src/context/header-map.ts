@@ -42,6 +42,16 @@ export class HeaderMap {
     this.version++;
   }
 
+  /**
+   * {@link add} for a name the caller already lower-cased (the header hostcalls decode names
+   * lower-cased).
+   * @internal
+   */
+  addLower(key: string, value: string): void {
+    this.pairs.push([key, value]);
+    this.version++;
+  }
+
   /** Overwrites the first occurrence and drops the others; adds when absent. */
   set(name: string, value: string): void {
     const key = name.toLowerCase();
@@ -71,6 +81,23 @@ export class HeaderMap {
       this.pairs.length = w;
       this.version++;
     }
+  }
+
+  /**
+   * {@link remove} for a lower-case name whose first occurrence is known to be at `first`.
+   * @internal
+   */
+  removeLowerFrom(key: string, first: number): void {
+    const pairs = this.pairs;
+    const n = key.length;
+    let w = first;
+    for (let r = first + 1; r < pairs.length; r++) {
+      const p = pairs[r]!;
+      const k = p[0];
+      if (k.length !== n || k !== key) pairs[w++] = p;
+    }
+    pairs.length = w;
+    this.version++;
   }
 
   /** Replaces the whole content (proxy_set_header_map_pairs). */

@@ -1,68 +1,87 @@
 /**
  * Header-map hostcalls (spec: "HTTP fields"). Maps 0–3 belong to the acting stream; 6/7 are the
  * answer of the HTTP call whose callback is running (read-only). Keys are lower-cased.
+ *
+ * These run dozens of times per request, so the hot ones (get, add, remove) allocate nothing they
+ * can avoid: keys are compared against guest bytes in place (ASCII, case-folded) instead of being
+ * decoded, and the map is resolved without building a result object.
  */
 import { AbiVersion, MapType, WasmResult } from '../abi/constants.js';
 import { decodePairs, encodePairs, type HeaderPair } from '../abi/pairs.js';
-import { utf8Encode } from '../abi/utf8.js';
-import type { MapSlot } from '../context/context.js';
+import { asciiKeyEquals, isAsciiKey } from '../abi/utf8.js';
+import type { Context, MapSlot } from '../context/context.js';
 import { HeaderMap } from '../context/header-map.js';
 import type { VmScope } from '../context/scope.js';
 
-type Lookup = { slot: MapSlot } | { readonly: readonly HeaderPair[] } | { error: number };
-
-function lookup(vm: VmScope, type: number): Lookup {
+/**
+ * Resolves a map type for the acting context: a MapSlot for maps 0–3, the callout answer's
+ * (read-only) pairs for 6/7, or a WasmResult error code.
+ */
+function resolve(vm: VmScope, type: number): MapSlot | readonly HeaderPair[] | number {
   type >>>= 0;
-  if (type > MapType.HttpCallResponseTrailers) return { error: WasmResult.BadArgument };
+  if (type > MapType.HttpCallResponseTrailers) return WasmResult.BadArgument;
   if (type === MapType.HttpCallResponseHeaders || type === MapType.HttpCallResponseTrailers) {
     const a = vm.calloutAnswer;
-    if (!a) return { error: WasmResult.BadArgument };
-    return { readonly: type === MapType.HttpCallResponseHeaders ? a.headers : a.trailers };
+    if (!a) return WasmResult.BadArgument;
+    return type === MapType.HttpCallResponseHeaders ? a.headers : a.trailers;
   }
-  if (type === MapType.GrpcReceiveInitialMetadata || type === MapType.GrpcReceiveTrailingMetadata) return { error: WasmResult.BadArgument };
+  if (type === MapType.GrpcReceiveInitialMetadata || type === MapType.GrpcReceiveTrailingMetadata) return WasmResult.BadArgument;
   const ctx = vm.acting();
   const slot = ctx.headerMap(type);
-  if (!slot) {
-    // Envoy: a stream in on_log whose map never existed answers NotFound; elsewhere BadArgument.
-    return { error: ctx.kind === 'http' && (ctx as { phase?: string }).phase === 'log' ? WasmResult.NotFound : WasmResult.BadArgument };
-  }
-  return { slot };
+  return slot ?? missing(ctx);
 }
 
-function firstValue(l: Lookup, key: string): string | undefined {
-  if ('slot' in l) return l.slot.map.get(key);
-  if ('readonly' in l) for (const [k, v] of l.readonly) if (k === key) return v;
-  return undefined;
+/** Envoy: a stream in on_log whose map never existed answers NotFound; elsewhere BadArgument. */
+function missing(ctx: Context): number {
+  return ctx.kind === 'http' && (ctx as { phase?: string }).phase === 'log' ? WasmResult.NotFound : WasmResult.BadArgument;
+}
+
+function pairsOf(r: MapSlot | readonly HeaderPair[]): readonly HeaderPair[] {
+  return Array.isArray(r) ? (r as readonly HeaderPair[]) : (r as MapSlot).map.pairs;
+}
+
+/** Index of the first pair whose name equals the guest key at (kp, kl), or -1. */
+function indexOfKey(vm: VmScope, pairs: readonly HeaderPair[], kp: number, kl: number): number {
+  const bytes = vm.memory.bytes();
+  if (isAsciiKey(bytes, kp, kl)) {
+    for (let i = 0; i < pairs.length; i++) if (asciiKeyEquals(pairs[i]![0], bytes, kp, kl)) return i;
+    return -1;
+  }
+  const key = vm.memory.lowerString(kp, kl)!;
+  for (let i = 0; i < pairs.length; i++) if (pairs[i]![0] === key) return i;
+  return -1;
 }
 
 /** proxy_get_header_map_value(type, key_ptr, key_size, value_ptr_out, value_size_out): first value. */
 export function proxyGetHeaderMapValue(vm: VmScope, type: number, kp: number, kl: number, pOut: number, sOut: number): number {
-  const key = vm.memory.string(kp, kl);
-  if (key === undefined) return WasmResult.InvalidMemoryAccess;
-  const l = lookup(vm, type);
-  if ('error' in l) return l.error;
-  const v = firstValue(l, key.toLowerCase());
+  kp >>>= 0;
+  kl >>>= 0;
+  if (!vm.memory.inBounds(kp, kl)) return WasmResult.InvalidMemoryAccess;
+  const r = resolve(vm, type);
+  if (typeof r === 'number') return r;
+  const pairs = pairsOf(r);
+  const i = indexOfKey(vm, pairs, kp, kl);
   // ABI 0.1.0 (Envoy): a missing key is an empty value, not NotFound.
-  if (v === undefined) return vm.abi === AbiVersion.v0_1_0 ? vm.memory.giveBytes(new Uint8Array(0), pOut, sOut) : WasmResult.NotFound;
-  return vm.memory.giveBytes(utf8Encode(v), pOut, sOut);
+  if (i < 0) return vm.abi === AbiVersion.v0_1_0 ? vm.memory.giveBytes(new Uint8Array(0), pOut, sOut) : WasmResult.NotFound;
+  return vm.memory.giveString(pairs[i]![1], pOut, sOut);
 }
 
 /** proxy_get_header_map_pairs(type, ptr_out, size_out): pseudo headers first, duplicates kept. */
 export function proxyGetHeaderMapPairs(vm: VmScope, type: number, pOut: number, sOut: number): number {
-  const l = lookup(vm, type);
-  if ('error' in l) {
-    if (l.error === WasmResult.BadArgument && (type >>> 0) > MapType.HttpCallResponseTrailers) return l.error;
+  const r = resolve(vm, type);
+  if (typeof r === 'number') {
+    if (r === WasmResult.BadArgument && (type >>> 0) > MapType.HttpCallResponseTrailers) return r;
     return vm.memory.giveBytes(new Uint8Array(0), pOut, sOut);
   }
-  const pairs = 'slot' in l ? l.slot.map.ordered() : l.readonly;
+  const pairs = Array.isArray(r) ? (r as readonly HeaderPair[]) : (r as MapSlot).map.ordered();
   return vm.memory.giveBytes(encodePairs(pairs), pOut, sOut);
 }
 
 function writableMap(vm: VmScope, type: number): HeaderMap | number {
-  const l = lookup(vm, type);
-  if ('error' in l) return l.error;
-  if (!('slot' in l) || !l.slot.writable) return WasmResult.BadArgument;
-  return l.slot.map;
+  const r = resolve(vm, type);
+  if (typeof r === 'number') return r;
+  if (Array.isArray(r) || !(r as MapSlot).writable) return WasmResult.BadArgument;
+  return (r as MapSlot).map;
 }
 
 /** proxy_set_header_map_pairs(type, ptr, size): replaces the whole map; malformed ⇒ empty map. */
@@ -77,18 +96,18 @@ export function proxySetHeaderMapPairs(vm: VmScope, type: number, ptr: number, s
 
 /** proxy_add_header_map_value(type, key_ptr, key_size, value_ptr, value_size): appends. */
 export function proxyAddHeaderMapValue(vm: VmScope, type: number, kp: number, kl: number, vp: number, vl: number): number {
-  const key = vm.memory.string(kp, kl);
+  const key = vm.memory.lowerString(kp, kl);
   const value = vm.memory.string(vp, vl);
   if (key === undefined || value === undefined) return WasmResult.InvalidMemoryAccess;
   const map = writableMap(vm, type);
   if (typeof map === 'number') return map;
-  map.add(key, value);
+  map.addLower(key, value);
   return WasmResult.Ok;
 }
 
 /** proxy_replace_header_map_value(...): overwrites the first occurrence (drops the rest) or adds. */
 export function proxyReplaceHeaderMapValue(vm: VmScope, type: number, kp: number, kl: number, vp: number, vl: number): number {
-  const key = vm.memory.string(kp, kl);
+  const key = vm.memory.lowerString(kp, kl);
   const value = vm.memory.string(vp, vl);
   if (key === undefined || value === undefined) return WasmResult.InvalidMemoryAccess;
   const map = writableMap(vm, type);
@@ -99,18 +118,21 @@ export function proxyReplaceHeaderMapValue(vm: VmScope, type: number, kp: number
 
 /** proxy_remove_header_map_value(type, key_ptr, key_size): drops every occurrence; Ok when absent. */
 export function proxyRemoveHeaderMapValue(vm: VmScope, type: number, kp: number, kl: number): number {
-  const key = vm.memory.string(kp, kl);
-  if (key === undefined) return WasmResult.InvalidMemoryAccess;
+  kp >>>= 0;
+  kl >>>= 0;
+  if (!vm.memory.inBounds(kp, kl)) return WasmResult.InvalidMemoryAccess;
   const map = writableMap(vm, type);
   if (typeof map === 'number') return map;
-  map.remove(key);
+  // Find the name in place; only a present name needs the map to change (no string decoded).
+  const i = indexOfKey(vm, map.pairs, kp, kl);
+  if (i >= 0) map.removeLowerFrom(map.pairs[i]![0], i);
   return WasmResult.Ok;
 }
 
 /** proxy_get_header_map_size(type, size_out): byte size of names and values, as Envoy reports. */
 export function proxyGetHeaderMapSize(vm: VmScope, type: number, out: number): number {
-  const l = lookup(vm, type);
-  if ('error' in l) return l.error;
-  const size = 'slot' in l ? l.slot.map.byteSize() : new HeaderMap(l.readonly).byteSize();
+  const r = resolve(vm, type);
+  if (typeof r === 'number') return r;
+  const size = Array.isArray(r) ? new HeaderMap(r as readonly HeaderPair[]).byteSize() : (r as MapSlot).map.byteSize();
   return vm.memory.writeU32(out, size) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
 }

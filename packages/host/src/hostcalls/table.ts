@@ -162,28 +162,61 @@ export function findHostcall(module: string, name: string): HostcallSpec | undef
   return byKey.get(`${module}.${name}`);
 }
 
+/** Where the import wrappers find their VM: filled in once the instance (and so the VM) exists. */
+export interface ScopeSlot {
+  vm: VmScope | undefined;
+}
+
 /**
  * Builds the import object for one VM. Each wrapper catches any JavaScript exception and answers
  * InternalFailure (errno 29 for WASI): no host bug ever reaches the guest as an exception. Only a
  * GuestUnwind (proc_exit, abort) passes through, on purpose, to stop the guest.
+ *
+ * The wrappers are the hottest JavaScript in the host (every hostcall crosses one), so each has
+ * exactly its host function's arity (V8's Wasm-to-JS call is fastest when the arities match) and
+ * reads the VM from a plain slot.
  */
-export function buildImports(vm: VmScope, onHostBug: (name: string, error: unknown) => void): WebAssembly.Imports {
+export function buildImports(slot: ScopeSlot, onHostBug: (name: string, error: unknown) => void): WebAssembly.Imports {
   const envObj: Record<string, unknown> = {};
   const wasiObj: Record<string, unknown> = {};
   for (const h of HOSTCALLS) {
-    const fn = h.fn;
-    const failure = h.module === 'env' ? WasmResult.InternalFailure : 29;
-    const name = h.name;
-    const wrapper = (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown, g?: unknown, i?: unknown, j?: unknown, k?: unknown, l?: unknown, m?: unknown) => {
-      try {
-        return fn(vm, a, b, c, d, e, f, g, i, j, k, l, m);
-      } catch (err) {
-        if (err instanceof GuestUnwind) throw err;
-        onHostBug(name, err);
-        return failure;
-      }
-    };
-    (h.module === 'env' ? envObj : wasiObj)[name] = wrapper;
+    (h.module === 'env' ? envObj : wasiObj)[h.name] = wrap(h, slot, onHostBug);
   }
   return { env: envObj as WebAssembly.ModuleImports, wasi_snapshot_preview1: wasiObj as WebAssembly.ModuleImports, wasi_unstable: wasiObj as WebAssembly.ModuleImports };
+}
+
+type A = unknown;
+
+function wrap(h: HostcallSpec, slot: ScopeSlot, onHostBug: (name: string, error: unknown) => void): (...args: A[]) => unknown {
+  const fn = h.fn;
+  const name = h.name;
+  const failure = h.module === 'env' ? WasmResult.InternalFailure : 29;
+  const noScope = (): VmScope => {
+    throw new Error(`hostcall during instantiation (${name})`);
+  };
+  const fail = (err: unknown): number => {
+    if (err instanceof GuestUnwind) throw err;
+    onHostBug(name, err);
+    return failure;
+  };
+  // The proxy_* functions declare every parameter (no rest or default parameters), so fn.length
+  // minus the VM scope is their Wasm arity; WASI and toolchain extras keep the generic wrapper.
+  const arity = name.startsWith('proxy_') ? fn.length - 1 : -1;
+  switch (arity) {
+    case 0: return () => { try { return fn(slot.vm ?? noScope()); } catch (e) { return fail(e); } };
+    case 1: return (a: A) => { try { return fn(slot.vm ?? noScope(), a); } catch (e) { return fail(e); } };
+    case 2: return (a: A, b: A) => { try { return fn(slot.vm ?? noScope(), a, b); } catch (e) { return fail(e); } };
+    case 3: return (a: A, b: A, c: A) => { try { return fn(slot.vm ?? noScope(), a, b, c); } catch (e) { return fail(e); } };
+    case 4: return (a: A, b: A, c: A, d: A) => { try { return fn(slot.vm ?? noScope(), a, b, c, d); } catch (e) { return fail(e); } };
+    case 5: return (a: A, b: A, c: A, d: A, e: A) => { try { return fn(slot.vm ?? noScope(), a, b, c, d, e); } catch (x) { return fail(x); } };
+    case 6: return (a: A, b: A, c: A, d: A, e: A, f: A) => { try { return fn(slot.vm ?? noScope(), a, b, c, d, e, f); } catch (x) { return fail(x); } };
+    default:
+      return (a?: A, b?: A, c?: A, d?: A, e?: A, f?: A, g?: A, i?: A, j?: A, k?: A, l?: A, m?: A) => {
+        try {
+          return fn(slot.vm ?? noScope(), a, b, c, d, e, f, g, i, j, k, l, m);
+        } catch (x) {
+          return fail(x);
+        }
+      };
+  }
 }
