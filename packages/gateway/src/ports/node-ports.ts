@@ -11,7 +11,7 @@ import {
 import { findCluster } from '../config/find-cluster.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../logger.js';
-import { createCalloutAgent, httpCallout, type CalloutAgent } from '../services/http-callout.js';
+import { CalloutError, createCalloutAgent, httpCallout, type CalloutAgent } from '../services/http-callout.js';
 import { RedisClient, parseRedisCluster } from '../services/redis-client.js';
 
 export interface NodePorts extends HostPorts {
@@ -61,7 +61,12 @@ export function createNodePorts(initial: Config, logger: Logger): NodePorts {
       return httpCallout(
         { host: endpoint.host, port: endpoint.port, tls: target.service.tls, method: get(':method'), path: get(':path'), authority: get(':authority'), headers, body: req.body, timeoutMs: req.timeoutMs },
         { agent },
-      ).then((r) => ({ headers: r.headers, body: r.body, trailers: r.trailers }));
+      ).then((r) => ({ headers: r.headers, body: r.body, trailers: r.trailers }), (e: unknown) => {
+        const answer = envoyAnswerFor(e);
+        if (!answer) throw e;
+        logger.log(LogLevel.debug, `[${req.plugin}] proxy_http_call to "${req.cluster}": ${(e as Error).message}; the plugin gets a ${answer.headers[0]![1]}`);
+        return answer;
+      });
     },
 
     redisInit(req: RedisInitRequest) {
@@ -92,4 +97,22 @@ export function createNodePorts(initial: Config, logger: Logger): NodePorts {
       redis.clear();
     },
   };
+}
+
+/**
+ * Envoy's async HTTP client answers a callout that timed out or could not connect itself, with the
+ * router's local reply, so the plugin's proxy_on_http_call_response sees a normal 504/503 response
+ * (reference §3; the testing harness answers timeouts the same way). Only a reset after the
+ * connection was made, or an oversized body, reaches the plugin as a failed call (0, 0, 0).
+ */
+function envoyAnswerFor(e: unknown): HttpCallResponse | undefined {
+  if (!(e instanceof CalloutError)) return undefined;
+  if (e.kind === 'timeout') return localAnswer(504, 'upstream request timeout');
+  if (e.kind === 'connect') return localAnswer(503, 'upstream connect error or disconnect/reset before headers. reset reason: connection failure');
+  return undefined;
+}
+
+function localAnswer(status: number, text: string): HttpCallResponse {
+  const body = new TextEncoder().encode(text);
+  return { headers: [[':status', String(status)], ['content-length', String(body.length)], ['content-type', 'text/plain']], body, trailers: [] };
 }

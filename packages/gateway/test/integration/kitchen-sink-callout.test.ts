@@ -1,12 +1,15 @@
 /**
  * kitchen-sink `callout` mode against a real callout Service on loopback: the request pauses in
  * proxy_on_request_headers, the callout answer resumes it (effective context, map 6, buffer 4,
- * continue_stream), and every failure kind answers locally. Each plugin instance is scoped to its
+ * continue_stream). Failures follow Envoy (ABI reference §3): a refused connection or a timeout
+ * reaches the plugin as a synthetic 503/504 response; a dropped connection is a failed call (the
+ * plugin answers 503); an unknown cluster fails the dispatch. Each plugin instance is scoped to its
  * own route (spec.wasmgate.scope) so one gateway holds every case.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { createServer } from 'node:net';
 import { freePort } from '../helpers/daemon.js';
 import {
   Cleanup, KITCHEN_SINK, ingress, linesWith, listenServer, send, service, startGateway, startUpstream, wasmPlugin,
@@ -28,18 +31,27 @@ describe('kitchen-sink callout mode through the gateway', () => {
       setTimeout(() => res.writeHead(201, { 'content-type': 'text/plain' }).end('callout says\thi'), calloutDelayMs);
     }));
     const dead = await freePort(); // nothing listens here
+    // Accepts, then drops every connection before answering.
+    const dropper = createServer((sock) => sock.destroy());
+    dropper.listen(0, '127.0.0.1');
+    await new Promise((r) => dropper.once('listening', r));
+    bag.after(() => new Promise((r) => dropper.close(r)));
+    const dropPort = (dropper.address() as { port: number }).port;
     const ks = (name: string, route: string, calloutCluster?: string) =>
       wasmPlugin(name, KITCHEN_SINK, { ...(calloutCluster ? { defaultConfig: { calloutCluster } } : {}), wasmgate: { scope: { routes: [`default/${route}`] } } });
     gw = await startGateway(bag, [
       service('backend', [`127.0.0.1:${up.port}`]),
       service('callout', [`127.0.0.1:${callout.port}`]),
       service('dead', [`127.0.0.1:${dead}`]),
+      service('dropper', [`127.0.0.1:${dropPort}`]),
       ingress('ok', 'backend', { host: 'ok.test' }),
       ingress('down', 'backend', { host: 'down.test' }),
+      ingress('drop', 'backend', { host: 'drop.test' }),
       ingress('unknown', 'backend', { host: 'unknown.test' }),
       ingress('none', 'backend', { host: 'none.test' }),
       ks('ks-ok', 'ok', 'outbound|80||callout.default.svc.cluster.local'),
       ks('ks-down', 'down', 'outbound|80||dead.default.svc.cluster.local'),
+      ks('ks-drop', 'drop', 'outbound|80||dropper.default.svc.cluster.local'),
       ks('ks-unknown', 'unknown', 'outbound|80||nowhere.default.svc.cluster.local'),
       ks('ks-none', 'none'),
     ]);
@@ -96,9 +108,35 @@ describe('kitchen-sink callout mode through the gateway', () => {
     }
   });
 
-  test('callout server down: local 503 "kitchen-sink: callout failed"; nothing reaches the upstream', async () => {
+  test('callout server down (connection refused): the plugin gets Envoy\'s synthetic 503 and continues', async () => {
     const before = up.requests.length;
     const r = await callout('down.test');
+    assert.equal(r.status, 200, r.body);
+    assert.equal(up.requests.length, before + 1);
+    const seen = up.requests.at(-1)!;
+    assert.equal(seen.headers['x-callout-status'], '503');
+    // The first 64 bytes of the body; HTTP drops the trailing space of a header value.
+    assert.equal(seen.headers['x-callout-body'], 'upstream connect error or disconnect/reset before headers. reset');
+  });
+
+  test('callout timeout (1000 ms, the plugin\'s): a synthetic 504 "upstream request timeout"', async () => {
+    calloutDelayMs = 1500;
+    try {
+      const started = Date.now();
+      const r = await callout('ok.test');
+      assert.equal(r.status, 200, r.body);
+      assert.ok(Date.now() - started >= 990, 'answered at the callout timeout');
+      const seen = up.requests.at(-1)!;
+      assert.equal(seen.headers['x-callout-status'], '504');
+      assert.equal(seen.headers['x-callout-body'], 'upstream request timeout');
+    } finally {
+      calloutDelayMs = 0;
+    }
+  });
+
+  test('callout connection dropped: a failed call (no headers), the plugin answers 503 "callout failed"', async () => {
+    const before = up.requests.length;
+    const r = await callout('drop.test');
     assert.equal(r.status, 503);
     assert.equal(r.body, 'kitchen-sink: callout failed');
     assert.equal(up.requests.length, before);
@@ -120,10 +158,10 @@ describe('kitchen-sink callout mode through the gateway', () => {
   });
 
   test('access log: the local replies carry the plugin details', async () => {
-    await callout('down.test');
+    await callout('drop.test');
     const entry = gw.access.at(-1)!;
     assert.equal(entry.status, 503);
-    assert.equal(entry.route, 'default/down');
+    assert.equal(entry.route, 'default/drop');
     assert.equal(entry.details, 'kitchen_sink_failed');
   });
 });
