@@ -74,7 +74,20 @@ export function qualifyIngress(name: string, pluginNamespace: string): string {
   return name.includes('/') ? name : `${pluginNamespace}/${name}`;
 }
 
+/**
+ * Istio hands Envoy the plugin config as a protobuf Struct turned into JSON, and Go's protobuf JSON
+ * encoders write map (Struct) keys sorted. So Higress plugins receive every object's keys in sorted
+ * order, at every depth (`_rules_` first, as `_` sorts before letters); arrays keep their order.
+ */
 function serialise(config: Record<string, unknown> | undefined): string {
   if (config === undefined || Object.keys(config).length === 0) return '';
-  return JSON.stringify(config);
+  return JSON.stringify(sortKeys(config));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value).sort()) out[k] = sortKeys((value as Record<string, unknown>)[k]);
+  return out;
 }

@@ -10,14 +10,11 @@ test('mock-response example: global content, two route rules and a domain rule',
   const p = config!.plugins.find((x) => x.name === 'mock-response')!;
   assert.equal(
     p.configJson,
-    '{"content":"hello higress","_rules_":[' +
-      '{"content":"hello foo","_match_route_":["default/foo"]},' +
-      '{"content":"hello bar","_match_route_":["default/bar"]},' +
-      '{"content":"hello world","_match_domain_":["*.example.com","www.test.com"]}]}',
+    '{"_rules_":[{"_match_route_":["default/foo"],"content":"hello foo"},{"_match_route_":["default/bar"],"content":"hello bar"},{"_match_domain_":["*.example.com","www.test.com"],"content":"hello world"}],"content":"hello higress"}',
   );
 });
 
-test('a rule with ingress, domain and service lists carries all three, after its config keys', () => {
+test('a rule with ingress, domain and service lists carries all three; keys are sorted at every depth', () => {
   const c = mustLoad(plugin('p', `  matchRules:
   - ingress: [ns1/a]
     domain: [a.com]
@@ -25,8 +22,7 @@ test('a rule with ingress, domain and service lists carries all three, after its
     config: {z: 1, a: [true, null]}`));
   assert.equal(
     c.plugins[0]!.configJson,
-    '{"_rules_":[{"z":1,"a":[true,null],"_match_route_":["ns1/a"],"_match_domain_":["a.com"],' +
-      '"_match_service_":["llm.dns","svc.ns.svc.cluster.local:80"]}]}',
+    '{"_rules_":[{"_match_domain_":["a.com"],"_match_route_":["ns1/a"],"_match_service_":["llm.dns","svc.ns.svc.cluster.local:80"],"a":[true,null],"z":1}]}',
   );
 });
 
@@ -37,7 +33,7 @@ test('configDisable drops a rule; a rule without config has only its match list'
     configDisable: true
     config: {content: off}
   - domain: [b.com]`));
-  assert.equal(c.plugins[0]!.configJson, '{"content":"global","_rules_":[{"_match_domain_":["b.com"]}]}');
+  assert.equal(c.plugins[0]!.configJson, '{"_rules_":[{"_match_domain_":["b.com"]}],"content":"global"}');
 });
 
 test('defaultConfigDisable drops the global keys but keeps the rules', () => {
@@ -46,7 +42,7 @@ test('defaultConfigDisable drops the global keys but keeps the rules', () => {
   matchRules:
   - ingress: [foo]
     config: {content: foo}`));
-  assert.equal(c.plugins[0]!.configJson, '{"_rules_":[{"content":"foo","_match_route_":["default/foo"]}]}');
+  assert.equal(c.plugins[0]!.configJson, '{"_rules_":[{"_match_route_":["default/foo"],"content":"foo"}]}');
 });
 
 test('defaultConfigDisable with no enabled rule: the plugin is not installed, with a warning', () => {
@@ -69,7 +65,7 @@ test('legacy pluginConfig passes through untouched, _rules_ included, and wins o
     c: {x: null}
   defaultConfig: {ignored: true}`));
   assert.deepEqual(r.errors, []);
-  assert.equal(r.config!.plugins[0]!.configJson, '{"b":2,"_rules_":[{"_match_route_":["bare-name"],"a":1}],"c":{"x":null}}');
+  assert.equal(r.config!.plugins[0]!.configJson, '{"_rules_":[{"_match_route_":["bare-name"],"a":1}],"b":2,"c":{"x":null}}');
   assert.deepEqual(brief(r.warnings), ['WG_CONFIG_IGNORED 13:18 spec.defaultConfig']);
 });
 
@@ -82,7 +78,7 @@ test('a bare ingress name means the WasmPlugin namespace', () => {
   const c = mustLoad(plugin('p', `  matchRules:
   - ingress: [foo, other/bar]
     config: {k: v}`, 'higress-system'));
-  assert.equal(c.plugins[0]!.configJson, '{"_rules_":[{"k":"v","_match_route_":["higress-system/foo","other/bar"]}]}');
+  assert.equal(c.plugins[0]!.configJson, '{"_rules_":[{"_match_route_":["higress-system/foo","other/bar"],"k":"v"}]}');
 });
 
 test('a rule with no match list is an error, as Higress rejects the plugin', () => {

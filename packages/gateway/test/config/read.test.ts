@@ -73,5 +73,5 @@ spec:
 `);
   assert.deepEqual([...r.errors, ...r.warnings], []);
   assert.equal(r.config!.plugins[0]!.configJson,
-    '{"content":"global","status":200,"_rules_":[{"content":"a","status":200,"_match_domain_":["a.com"]}]}');
+    '{"_rules_":[{"_match_domain_":["a.com"],"content":"a","status":200}],"content":"global","status":200}');
 });
