@@ -12,8 +12,10 @@ import { HeaderMap } from '../context/header-map.js';
 import type { HttpContext, HttpStreamHost, LocalReply } from '../context/http-context.js';
 import { WasmgateError } from '../errors.js';
 import type { PropertyValue } from '../properties.js';
+import type { PluginVm } from '../vm.js';
 import { Direction } from './direction.js';
 import { ERROR_CODE_HEADER, type ChainFilter, type StreamOptions, type StreamSink } from './types.js';
+import { unwatchVm, watchVm, type VmWatcher } from './vm-watch.js';
 
 const DEFAULT_LIMIT = 1024 * 1024;
 
@@ -78,6 +80,39 @@ export class HttpStream {
       pause: (p) => this.#sink.pause?.('request', p),
     });
     this.response = new Direction(this.#responseOps(0, () => this.#responseStopped));
+    for (const vm of new Set(filters.map((f) => f.vm))) watchVm(vm, this.#watcher);
+  }
+
+  readonly #watcher: VmWatcher = { vmFailed: (vm) => this.#vmFailed(vm) };
+
+  /**
+   * A VM of this chain failed while running another stream. A filter of that VM holding this
+   * stream would never resume it (its callout answers are dropped), so its failStrategy applies
+   * now: FAIL_OPEN continues past it, FAIL_CLOSE answers 503 WG_VM_FAILED.
+   */
+  #vmFailed(vm: PluginVm): void {
+    const n = this.filters.length;
+    const response = this.#activeResponse ?? this.response;
+    const offset = this.#activeResponse ? this.#localStart : 0;
+    const held: [Direction, number, number][] = [];
+    if (this.request.heldAt >= 0) held.push([this.request, this.request.heldAt, this.request.heldAt]);
+    if (response.heldAt >= 0) held.push([response, response.heldAt, n - 1 - response.heldAt - offset]);
+    for (const [direction, pos, index] of held) {
+      const f = this.filters[index]!;
+      if (this.#finished || this.#reset || f.vm !== vm || this.#skipped[index]) continue;
+      this.#skipped[index] = true;
+      if (vm.failure) this.#opts.onFilterError?.(f, vm.failure);
+      if (f.failStrategy === 'FAIL_OPEN') direction.continueFrom(pos);
+      else this.sendLocalReply(this.#failReply(f, 'WG_VM_FAILED'), undefined, f);
+    }
+  }
+
+  #failReply(f: ChainFilter, code: string): LocalReply {
+    return { status: 503, details: 'wasm_fail_stream', body: utf8Encode(`plugin ${f.name} failed\n`), headers: [[ERROR_CODE_HEADER, code]], grpcStatus: undefined };
+  }
+
+  #unwatch(): void {
+    for (const f of this.filters) unwatchVm(f.vm, this.#watcher);
   }
 
   // ---- input from downstream ---------------------------------------------------------------------
@@ -210,6 +245,7 @@ export class HttpStream {
   #doReset(reason: string): void {
     if (this.#reset) return;
     this.#reset = reason;
+    this.#unwatch();
     this.#requestStopped = this.#responseStopped = true;
     if (this.#localStop) this.#localStop.stopped = true;
     this.request.abandon();
@@ -271,10 +307,7 @@ export class HttpStream {
       this.#opts.onFilterError?.(f, err);
       this.#skipped[pos] = true;
       if (f.failStrategy === 'FAIL_OPEN') return undefined;
-      this.sendLocalReply({
-        status: 503, details: 'wasm_fail_stream', body: utf8Encode(`plugin ${f.name} failed\n`),
-        headers: [[ERROR_CODE_HEADER, failedBefore ? 'WG_VM_FAILED' : err.code]], grpcStatus: undefined,
-      }, undefined, f);
+      this.sendLocalReply(this.#failReply(f, failedBefore ? 'WG_VM_FAILED' : err.code), undefined, f);
       return undefined;
     } finally {
       after?.();
@@ -348,6 +381,7 @@ export class HttpStream {
   finish(): void {
     if (this.#finished) return;
     this.#finished = true;
+    this.#unwatch();
     this.#requestStopped = this.#responseStopped = true;
     for (let i = 0; i < this.#contexts.length; i++) {
       const c = this.#contexts[i];
