@@ -12,6 +12,11 @@
  *   trailers StopIteration (1)                        hold the trailers until continue
  * A buffered body over the limit ends the request with 413 (request) or 500 (response); watermark
  * modes pause the sending side instead.
+ *
+ * Several filters can be stopped at once, as in Envoy's filter manager: one holding the headers
+ * (nothing after it has seen them) and, before it, filters holding body data. Data and trailers
+ * always flow from the first filter: the filters before a hold still see every chunk as it arrives,
+ * and the hold only buffers what they passed on.
  */
 import { FilterDataStatus, FilterHeadersStatus } from '../abi/constants.js';
 import { BodyBuffer, concatAll } from '../context/body-buffer.js';
@@ -46,6 +51,8 @@ interface Hold {
   /** The body has ended (eos seen) while held. */
   eos: boolean;
   trailers: HeaderMap | undefined;
+  /** The holding filter already got its trailers callback. */
+  trailersDelivered?: boolean;
   /**
    * The buffer the holding filter saw in its last body callback. It stays visible to that filter
    * while the stream is paused (Envoy: buffer 0/1 "in and paused-from" on_*_body), so a plugin can
@@ -57,7 +64,8 @@ interface Hold {
 
 export class Direction {
   readonly #ops: DirectionOps;
-  #hold: Hold | undefined;
+  /** Filters currently stopped, ordered by position. */
+  #holds: Hold[] = [];
   #headers: HeaderMap | undefined;
   /** Filter currently inside a callback, and whether it asked to continue meanwhile. */
   #inCall = -1;
@@ -71,12 +79,26 @@ export class Direction {
   }
 
   get held(): boolean {
-    return this.#hold !== undefined;
+    return this.#holds.length > 0;
   }
 
-  /** Position of the filter holding the stream, or -1. */
+  /** Position of the first filter holding the stream, or -1. */
   get heldAt(): number {
-    return this.#hold?.pos ?? -1;
+    return this.#holds[0]?.pos ?? -1;
+  }
+
+  /** Positions of every filter holding the stream, in order. */
+  get heldPositions(): number[] {
+    return this.#holds.map((h) => h.pos);
+  }
+
+  #holdAt(pos: number): Hold | undefined {
+    return this.#holds.find((h) => h.pos === pos);
+  }
+
+  #addHold(h: Hold): void {
+    this.#holds.push(h);
+    this.#holds.sort((a, b) => a.pos - b.pos);
   }
 
   onHeaders(map: HeaderMap, eos: boolean): void {
@@ -89,23 +111,13 @@ export class Direction {
   onData(chunk: Uint8Array, eos: boolean): void {
     if (this.#ops.stopped()) return;
     if (eos) this.ended = true;
-    const h = this.#hold;
-    if (!h) return this.#runData(0, chunk, eos);
-    this.#append(h, chunk, eos);
-    if (h.mode === 'stop-all' || this.#ops.stopped()) return;
-    this.#deliverHeld(h);
+    this.#runData(0, chunk, eos);
   }
 
   onTrailers(map: HeaderMap): void {
     if (this.#ops.stopped()) return;
     this.ended = true;
-    const h = this.#hold;
-    if (!h) return this.#runTrailers(0, map);
-    h.trailers = map;
-    if (h.mode === 'stop-all') return;
-    const status = this.#call(h.pos, () => this.#ops.trailers(h.pos, map));
-    if (this.#ops.stopped()) return;
-    if (status === undefined || status === 0 || this.#takeContinue()) this.continueFrom(h.pos);
+    this.#runTrailers(0, map);
   }
 
   /** proxy_continue_stream (or a Continue return) from the filter at `pos`. */
@@ -115,8 +127,8 @@ export class Direction {
       this.#continueWhileInCall = true;
       return;
     }
-    const h = this.#hold;
-    if (!h || h.pos !== pos) return;
+    const h = this.#holdAt(pos);
+    if (!h) return;
     this.#sync(h);
     if (h.mode === 'stop-all' && (h.chunks.length > 0 || (h.eos && !h.headersEos))) {
       // The body buffered under stop-all has not been seen by this filter yet.
@@ -137,11 +149,21 @@ export class Direction {
     if (status === undefined || status === FilterDataStatus.Continue || this.#takeContinue()) {
       h.chunks = [body.bytes];
       h.size = body.bytes.length;
-      if (h.trailers && h.eos) {
+      if (h.trailers && !h.trailersDelivered) {
+        // Trailers that arrived under stop-all reach this filter after its body (Envoy order).
+        h.trailersDelivered = true;
         const t = this.#call(h.pos, () => this.#ops.trailers(h.pos, h.trailers!));
         if (this.#ops.stopped()) return false;
         if (t === 1 && !this.#takeContinue()) {
-          h.headersHeld = false;
+          // Headers and body go on; only the trailers stay with this filter until it continues.
+          const trailers = h.trailers;
+          h.trailers = undefined;
+          this.#release(h);
+          if (this.#ops.stopped()) return false;
+          this.#addHold({
+            pos: h.pos, headersHeld: false, headersEos: false, mode: 'stop-all', watermark: false, chunks: [], size: 0, eos: false,
+            trailers, trailersDelivered: true, exposed: undefined, exposedBytes: undefined,
+          });
           return false;
         }
       }
@@ -164,36 +186,18 @@ export class Direction {
 
   #release(h: Hold): void {
     this.#sync(h);
-    this.#hold = undefined;
-    if (this.#paused) {
+    this.#holds = this.#holds.filter((x) => x !== h);
+    if (this.#paused && !this.#holds.some((x) => x.watermark && x.size > this.#ops.limit())) {
       this.#paused = false;
       this.#ops.pause(false);
     }
     const hasBody = h.chunks.length > 0 || (h.eos && !h.headersEos);
+    // What this filter held continues with the filters after it (stopping at the next hold).
     if (h.headersHeld && this.#headers) this.#runHeaders(h.pos + 1, this.#headers, h.headersEos);
     if (this.#ops.stopped()) return;
-    if (hasBody) {
-      const body = concatAll(h.chunks);
-      const eos = h.eos && h.trailers === undefined;
-      if (this.#hold) this.onDataResume(body, eos);
-      else this.#runData(h.pos + 1, body, eos);
-    }
+    if (hasBody) this.#runData(h.pos + 1, concatAll(h.chunks), h.eos && h.trailers === undefined);
     if (this.#ops.stopped()) return;
-    if (h.trailers) {
-      if (this.#hold) this.onTrailersResume(h.trailers);
-      else this.#runTrailers(h.pos + 1, h.trailers);
-    }
-  }
-
-  /** Like onData/onTrailers, without re-marking the end of the input. */
-  private onDataResume(chunk: Uint8Array, eos: boolean): void {
-    const h = this.#hold!;
-    this.#append(h, chunk, eos);
-    if (h.mode === 'deliver') this.#deliverHeld(h);
-  }
-
-  private onTrailersResume(map: HeaderMap): void {
-    this.#hold!.trailers = map;
+    if (h.trailers) this.#runTrailers(h.pos + 1, h.trailers);
   }
 
   /** Folds edits the holding filter made to its exposed body since its last body callback. */
@@ -252,11 +256,11 @@ export class Direction {
       if (this.#ops.stopped()) return;
       if (status === undefined || status === FilterHeadersStatus.Continue || this.#takeContinue()) continue;
       const stopAll = status !== FilterHeadersStatus.StopIteration;
-      this.#hold = {
+      this.#addHold({
         pos, headersHeld: true, headersEos: eos, mode: stopAll ? 'stop-all' : 'deliver',
         watermark: status === FilterHeadersStatus.StopAllIterationAndWatermark,
         chunks: [], size: 0, eos, trailers: undefined, exposed: undefined, exposedBytes: undefined,
-      };
+      });
       return;
     }
     this.headersSent = true;
@@ -266,19 +270,27 @@ export class Direction {
   #runData(from: number, chunk: Uint8Array, eos: boolean): void {
     let bytes = chunk;
     for (let pos = from; pos < this.#ops.count; pos++) {
+      const held = this.#holdAt(pos);
+      if (held) {
+        // A stopped filter: buffer here; a filter in deliver mode sees the accumulated body.
+        this.#append(held, bytes, eos);
+        if (held.mode === 'deliver' && !this.#ops.stopped()) this.#deliverHeld(held);
+        return;
+      }
       const body = new BodyBuffer(bytes, eos);
       const status = this.#call(pos, () => this.#ops.data(pos, body));
       if (this.#ops.stopped()) return;
       bytes = body.bytes;
       if (status === undefined || status === FilterDataStatus.Continue || this.#takeContinue()) continue;
       const keep = status !== FilterDataStatus.StopIterationNoBuffer;
-      this.#hold = {
+      const h: Hold = {
         pos, headersHeld: false, headersEos: false, mode: 'deliver',
         watermark: status === FilterDataStatus.StopIterationAndWatermark,
         chunks: keep && bytes.length > 0 ? [bytes] : [], size: keep ? bytes.length : 0, eos, trailers: undefined,
         exposed: keep ? body : undefined, exposedBytes: keep ? bytes : undefined,
       };
-      this.#checkLimit(this.#hold);
+      this.#addHold(h);
+      this.#checkLimit(h);
       return;
     }
     this.#ops.sinkData(bytes, eos);
@@ -286,13 +298,24 @@ export class Direction {
 
   #runTrailers(from: number, map: HeaderMap): void {
     for (let pos = from; pos < this.#ops.count; pos++) {
+      const held = this.#holdAt(pos);
+      if (held) {
+        // Trailers wait behind the held data; a filter in deliver mode is told they arrived.
+        held.trailers = map;
+        if (held.mode === 'stop-all') return;
+        held.trailersDelivered = true;
+        const status = this.#call(held.pos, () => this.#ops.trailers(held.pos, map));
+        if (this.#ops.stopped()) return;
+        if (status === undefined || status === 0 || this.#takeContinue()) this.continueFrom(held.pos);
+        return;
+      }
       const status = this.#call(pos, () => this.#ops.trailers(pos, map));
       if (this.#ops.stopped()) return;
       if (status === undefined || status === 0 || this.#takeContinue()) continue;
-      this.#hold = {
+      this.#addHold({
         pos, headersHeld: false, headersEos: false, mode: 'stop-all', watermark: false, chunks: [], size: 0, eos: false, trailers: map,
         exposed: undefined, exposedBytes: undefined,
-      };
+      });
       return;
     }
     this.#ops.sinkTrailers(map);
@@ -300,6 +323,6 @@ export class Direction {
 
   /** Drops whatever is held (a local reply or reset took over). */
   abandon(): void {
-    this.#hold = undefined;
+    this.#holds = [];
   }
 }
