@@ -254,6 +254,6 @@ describe('VM failures are sticky', () => {
     assert.equal(ports.clock.pending, 0, 'tick timer cancelled');
     ports.httpCalls[0]!.resolve({ headers: [[':status', '200']], body: new Uint8Array(0), trailers: [] });
     await new Promise((r) => setImmediate(r));
-    assert.deepEqual(run.sink.events, [], 'the paused request was not resumed by a dead VM');
+    assert.ok(!run.sink.events.some((e) => e.startsWith('up:headers')), 'the paused request was not resumed by a dead VM');
   });
 });
