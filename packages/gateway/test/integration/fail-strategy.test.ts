@@ -2,12 +2,14 @@
  * A plugin whose VM traps (kitchen-sink `x-fixture-mode: trap`: a Go panic, then `unreachable`):
  * FAIL_CLOSE answers 503 with the WG_* code in x-wasmgate-error, FAIL_OPEN lets the request through
  * without the plugin, and in both cases the VM is recreated in the background (200 ms backoff) so
- * later requests run the plugin again. Polls are bounded; nothing sleeps blindly.
+ * later requests run the plugin again. Requests paused on the VM when it fails (waiting for a
+ * callout) follow the failStrategy at once. Polls are bounded; nothing sleeps blindly.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import {
-  Cleanup, KITCHEN_SINK, ingress, linesWith, poll, send, service, startGateway, startUpstream, wasmPlugin,
+  Cleanup, KITCHEN_SINK, ingress, linesWith, listenServer, poll, send, service, startGateway, startUpstream, wasmPlugin,
   type TestGateway, type Upstream,
 } from '../helpers/gateway.js';
 
@@ -99,5 +101,54 @@ describe('trapping plugin: FAIL_CLOSE and FAIL_OPEN, then VM recreation', () => 
     const closed = await plugin('default/ks-close');
     assert.equal(open.restarts, 1);
     assert.equal(closed.restarts, 2);
+  });
+});
+
+describe('a VM that fails while other requests are paused on it', () => {
+  const bag = new Cleanup();
+  let gw: TestGateway;
+  let up: Upstream;
+  before(async () => {
+    up = await startUpstream(bag);
+    // The callout answers after 400 ms: long enough for a trap to fail the VM meanwhile.
+    const slow = await listenServer(bag, http.createServer((req, res) => { req.resume(); setTimeout(() => res.end('late'), 400); }));
+    const cfg = { calloutCluster: 'outbound|80||slow.default.svc.cluster.local' };
+    gw = await startGateway(bag, [
+      service('backend', [`127.0.0.1:${up.port}`]),
+      service('slow', [`127.0.0.1:${slow.port}`]),
+      ingress('closed', 'backend', { host: 'closed.test' }),
+      ingress('open', 'backend', { host: 'open.test' }),
+      wasmPlugin('ks-close', KITCHEN_SINK, { failStrategy: 'FAIL_CLOSE', defaultConfig: cfg, wasmgate: { scope: { routes: ['default/closed'] } } }),
+      wasmPlugin('ks-open', KITCHEN_SINK, { failStrategy: 'FAIL_OPEN', defaultConfig: cfg, wasmgate: { scope: { routes: ['default/open'] } } }),
+    ]);
+  });
+  after(() => bag.run());
+
+  /** Starts a callout request, traps the VM from a second request, and times the first. */
+  const pausedThenTrap = async (host: string) => {
+    const started = Date.now();
+    const paused = send(gw.port, { path: '/paused', headers: { host, 'x-fixture-mode': 'callout' }, timeoutMs: 5000 });
+    const plugin = host === 'closed.test' ? 'default/ks-close' : 'default/ks-open';
+    await poll('the callout to be sent', async () => (linesWith(gw.logs, `[${plugin}] kitchen-sink: callout`).length > 0 ? true : undefined), 2000, 5);
+    await send(gw.port, { path: '/trap', headers: { host, 'x-fixture-mode': 'trap' } });
+    const r = await paused;
+    return { r, ms: Date.now() - started };
+  };
+
+  test('FAIL_CLOSE: the paused request gets 503 WG_VM_FAILED at once, not after the callout', async () => {
+    const { r, ms } = await pausedThenTrap('closed.test');
+    assert.equal(r.status, 503);
+    assert.equal(r.headers['x-wasmgate-error'], 'WG_VM_FAILED');
+    assert.ok(ms < 350, `answered after ${ms} ms`);
+    assert.ok(!up.requests.some((s) => s.url === '/paused'));
+    await poll('nothing in flight', async () => (gw.gateway.generation.inFlight === 0 ? true : undefined), 2000);
+  });
+
+  test('FAIL_OPEN: the paused request continues to the upstream without the plugin', async () => {
+    const { r, ms } = await pausedThenTrap('open.test');
+    assert.equal(r.status, 200);
+    assert.ok(ms < 350, `answered after ${ms} ms`);
+    const seen = up.requests.find((s) => s.url === '/paused')!;
+    assert.equal(seen.headers['x-callout-status'], undefined, 'the dead VM never added its callout headers');
   });
 });
