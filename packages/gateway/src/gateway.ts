@@ -140,7 +140,7 @@ export class Gateway {
       const gen = this.#current;
       gen.enter();
       handleExchange(req, res, {
-        config: gen.config, agent: gen.agent, chainFor: (r, h) => gen.chainFor(r, h), done: () => gen.leave(),
+        config: gen.config, upstream: gen.upstream, chainFor: (r, h) => gen.chainFor(r, h), done: () => gen.leave(),
         ...(this.#opts.accessLog ? { accessLog: (e: Record<string, unknown>) => this.#opts.accessLog!(JSON.stringify(e)) } : {}),
       });
     });

@@ -3,12 +3,12 @@
  * WasmPlugin. Reloads build a whole new generation off the request path and swap it in; the old
  * one is released once its in-flight exchanges have drained (see RATIONALE.md, "Hot reload").
  */
-import { Agent } from 'node:http';
 import { LogLevel, WasmgateError, type ChainFilter, type HostPorts } from '@wasmgate/host';
 import { hostMatches } from './config/match-route.js';
 import type { Config, RouteConfig, WasmPluginConfig } from './config/types.js';
 import type { Logger } from './logger.js';
 import { PluginInstance } from './plugins/plugin-instance.js';
+import { Upstream } from './proxy/upstream.js';
 import type { FetchOptions } from './plugins/sources/index.js';
 
 let nextGenerationId = 1;
@@ -20,7 +20,8 @@ export class Generation {
   readonly plugins: ReadonlyMap<string, PluginInstance>;
   /** Load errors of FAIL_OPEN plugins that were skipped. */
   readonly skipped: ReadonlyMap<string, WasmgateError>;
-  readonly agent: Agent;
+  /** Pooled keep-alive connections to the upstreams. */
+  readonly upstream: Upstream;
   readonly loadedAt: string;
   #inFlight = 0;
   #drained: (() => void) | undefined;
@@ -34,7 +35,7 @@ export class Generation {
     this.plugins = plugins;
     this.skipped = skipped;
     this.loadedAt = new Date().toISOString();
-    this.agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
+    this.upstream = new Upstream();
   }
 
   /**
@@ -112,7 +113,7 @@ export class Generation {
     this.#released ??= (async () => {
       if (this.#inFlight > 0) await new Promise<void>((r) => (this.#drained = r));
       for (const inst of this.plugins.values()) inst.close();
-      this.agent.destroy();
+      await this.upstream.close();
       this.#done = true;
     })();
     return this.#released;

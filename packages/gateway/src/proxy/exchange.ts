@@ -3,16 +3,18 @@
  * back. This file is the adapter between Node's http objects and the host's neutral stream model.
  */
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest, type Agent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_CODE_HEADER, HeaderMap, HttpStream, utf8Encode, type ChainFilter, type PropertyValue, type StreamSink } from '@wasmgate/host';
 import { matchRoute, normalizeHost } from '../config/match-route.js';
 import type { Config, HostPort, RouteConfig } from '../config/types.js';
-import { outgoingHeaders, requestHasBody, requestHeaderMap, responseHeaderMap, trailerPairs } from './headers.js';
+import { outgoingHeaderList, outgoingHeaders, rawHeader, requestHasBody, requestHeaderMap, responseHeaderMap, trailerPairs } from './headers.js';
+import type { Upstream, UpstreamCall } from './upstream.js';
 
 /** What an exchange needs from the gateway generation it started on. */
 export interface ExchangeContext {
   readonly config: Config;
-  readonly agent: Agent;
+  /** The upstream client of the generation (pooled keep-alive connections). */
+  readonly upstream: Upstream;
   /** The chain for a route and host (plugins in order, scoped; undefined entry = refuse with 503). */
   chainFor(route: RouteConfig | undefined, host: string): ChainFilter[] | { unavailable: string };
   accessLog?(entry: Record<string, unknown>): void;
@@ -33,8 +35,9 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
   const authority = headers.get(':authority') ?? '';
   let route = matchRoute(ctx.config, authority, pathOnly(headers.get(':path') ?? '/'));
   const chain = ctx.chainFor(route, normalizeHost(authority));
-  let upstream: ClientRequest | undefined;
-  let upstreamResponse: IncomingMessage | undefined;
+  let upstream: UpstreamCall | undefined;
+  /** The upstream's response head arrived. */
+  let responded = false;
   let overrideHost: HostPort | undefined;
   let clearRouteCache = true;
   let finished = false;
@@ -58,36 +61,36 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
     if (!endpoint) return hostReply(503, 'WG_PROXY_UPSTREAM_UNREACHABLE', `route ${route.name} has no endpoints`);
     const out = outgoingHeaders(map);
     out.host = map.get(':authority') ?? authority;
-    const up = httpRequest({ host: endpoint.host, port: endpoint.port, method: map.get(':method') ?? 'GET', path: map.get(':path') ?? '/', headers: out, agent: ctx.agent });
-    upstream = up;
-    up.setTimeout(ctx.config.gateway.upstreamTimeoutMs, () => {
-      up.destroy();
-      if (!upstreamResponse) hostReply(504, 'WG_PROXY_UPSTREAM_TIMEOUT', 'upstream request timeout');
-      else stream.reset('upstream timeout');
-    });
-    up.on('error', () => {
-      if (stream.localReply || finished) return;
-      if (!upstreamResponse) hostReply(503, 'WG_PROXY_UPSTREAM_UNREACHABLE', 'upstream connect error or disconnect/reset before headers');
-      else stream.reset('upstream reset');
-    });
-    up.on('response', (ures) => {
-      upstreamResponse = ures;
-      const code = ures.statusCode ?? 502;
-      const noBody = req.method === 'HEAD' || code === 204 || code === 304 || ures.headers['content-length'] === '0';
-      stream.responseHeaders(responseHeaderMap(code, ures.rawHeaders), noBody && !ures.headers.trailer);
-      ures.on('data', (chunk: Buffer) => stream.responseData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), false));
-      // An upstream that goes away mid-body: the IncomingMessage only closes (it emits 'error' only
-      // to listeners), so without this the client would wait for the rest forever.
-      ures.on('close', () => {
-        if (!ures.complete && !upstreamAborted && !finished) stream.reset('upstream reset');
-      });
-      ures.on('end', () => {
-        const t = trailerPairs(ures.trailers);
-        if (t.length > 0) stream.responseTrailers(new HeaderMap(t));
+    let noBody = false;
+    upstream = ctx.upstream.call({
+      host: endpoint.host, port: endpoint.port, method: map.get(':method') ?? 'GET', path: map.get(':path') ?? '/',
+      headers: out, timeoutMs: ctx.config.gateway.upstreamTimeoutMs,
+    }, !eos, {
+      response(code, raw) {
+        responded = true;
+        const cl = rawHeader(raw, 'content-length');
+        noBody = req.method === 'HEAD' || code === 204 || code === 304 || cl === '0';
+        stream.responseHeaders(responseHeaderMap(code, raw), noBody && rawHeader(raw, 'trailer') === undefined);
+      },
+      data: (chunk) => stream.responseData(chunk, false),
+      end(trailers) {
+        if (trailers.length > 0) stream.responseTrailers(new HeaderMap(trailers));
         else if (!noBody) stream.responseData(NO_BODY, true);
-      });
+      },
+      fail(why) {
+        if (why === 'timeout') {
+          if (!responded) hostReply(504, 'WG_PROXY_UPSTREAM_TIMEOUT', 'upstream request timeout');
+          else stream.reset('upstream timeout');
+        } else if (why === 'closed') {
+          if (!upstreamAborted && !finished) stream.reset('upstream reset');
+        } else {
+          if (stream.localReply || finished) return;
+          if (!responded) hostReply(503, 'WG_PROXY_UPSTREAM_UNREACHABLE', 'upstream connect error or disconnect/reset before headers');
+          else stream.reset('upstream reset');
+        }
+      },
     });
-    if (eos) up.end();
+    if (eos) upstream.end();
   };
 
   const sink: StreamSink = {
@@ -96,26 +99,24 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
       if (!upstream) return;
       if (data.length > 0 && !upstream.write(data)) {
         req.pause();
-        upstream.once('drain', () => req.resume());
+        upstream.onDrain(() => req.resume());
       }
       if (eos) upstream.end();
     },
     requestTrailers(t) {
       if (!upstream) return;
-      upstream.addTrailers(Object.fromEntries(t.pairs));
-      upstream.end();
+      upstream.end(Object.fromEntries(t.pairs));
     },
     responseHeaders(map, eos) {
       status = Number(map.get(':status')) || 502;
-      for (const [k, v] of Object.entries(outgoingHeaders(map))) if (v !== undefined) res.setHeader(k, v);
-      res.writeHead(status);
+      res.writeHead(status, outgoingHeaderList(map));
       if (eos) res.end();
     },
     responseData(data, eos) {
       bytesOut += data.length;
-      if (data.length > 0 && !res.write(data) && upstreamResponse) {
-        upstreamResponse.pause();
-        res.once('drain', () => upstreamResponse?.resume());
+      if (data.length > 0 && !res.write(data) && responded) {
+        upstream?.pause();
+        res.once('drain', () => upstream?.resume());
       }
       if (eos) res.end();
     },
@@ -126,7 +127,6 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
     abortUpstream() {
       upstreamAborted = true;
       upstream?.destroy();
-      upstreamResponse?.destroy();
       req.resume(); // drain what the client still sends
     },
     reset() {
@@ -134,9 +134,13 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
       res.destroy();
     },
     pause(direction, paused) {
-      const target = direction === 'request' ? req : upstreamResponse;
-      if (paused) target?.pause();
-      else target?.resume();
+      if (direction === 'request') {
+        if (paused) req.pause();
+        else req.resume();
+      } else if (responded) {
+        if (paused) upstream?.pause();
+        else upstream?.resume();
+      }
     },
   };
 

@@ -37,15 +37,41 @@ export function responseHeaderMap(status: number, raw: string[]): HeaderMap {
  */
 export function outgoingHeaders(map: HeaderMap, keepHost = false): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  const nominated = new Set<string>();
-  for (const [k, v] of map.pairs) if (k === 'connection') for (const t of v.split(',')) nominated.add(t.trim().toLowerCase());
+  // Built only when there is a connection header (this runs twice per request).
+  let nominated: Set<string> | undefined;
+  for (const [k, v] of map.pairs) if (k === 'connection') for (const t of v.split(',')) (nominated ??= new Set()).add(t.trim().toLowerCase());
   for (const [k, v] of map.pairs) {
-    if (k.startsWith(':') || HOP_BY_HOP.has(k) || nominated.has(k) || (k === 'host' && !keepHost)) continue;
+    if (k.charCodeAt(0) === 0x3a || HOP_BY_HOP.has(k) || nominated?.has(k) || (k === 'host' && !keepHost)) continue;
     const prev = out[k];
     if (prev === undefined) out[k] = v;
     else out[k] = Array.isArray(prev) ? [...prev, v] : [String(prev), v];
   }
   return out;
+}
+
+/**
+ * {@link outgoingHeaders} as a flat [name, value, name, value, …] list, the form
+ * `ServerResponse.writeHead(status, list)` takes without a setHeader call per header.
+ */
+export function outgoingHeaderList(map: HeaderMap): string[] {
+  const list: string[] = [];
+  const out = outgoingHeaders(map);
+  for (const k in out) {
+    const v = out[k];
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const x of v) list.push(k, x);
+    else list.push(k, String(v));
+  }
+  return list;
+}
+
+/** First value of `name` (lower-case) in a Node rawHeaders-style list, or undefined. */
+export function rawHeader(raw: readonly string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const k = raw[i]!;
+    if (k.length === name.length && k.toLowerCase() === name) return raw[i + 1];
+  }
+  return undefined;
 }
 
 export function trailerPairs(trailers: IncomingHttpHeaders | NodeJS.Dict<string>): [string, string][] {

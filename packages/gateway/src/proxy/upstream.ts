@@ -1,0 +1,228 @@
+/**
+ * The upstream side of an exchange, behind one small interface (swapping the HTTP client is this
+ * file). Requests without a body — almost all gateway traffic — go through undici's pooled
+ * keep-alive client, which measured about 1.7× the throughput of node:http's Agent in a bare
+ * pass-through proxy (docs/RATIONALE.md, "Performance"). Requests with a body keep node:http: its
+ * ClientRequest streams the body with back-pressure and can send request trailers, which undici
+ * cannot.
+ */
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { Agent as UndiciAgent, type Dispatcher } from 'undici';
+import { trailerPairs } from './headers.js';
+
+/** Where and what to send. */
+export interface UpstreamTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly method: string;
+  readonly path: string;
+  /** Outgoing headers, `host` included, hop-by-hop ones already removed. */
+  readonly headers: OutgoingHttpHeaders;
+  /** Idle timeout: waiting for the head, or between body chunks. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * Why an upstream call failed: `timeout` (upstreamTimeoutMs passed while waiting), `error` (refused,
+ * reset, protocol error), `closed` (the connection ended in the middle of the response body).
+ */
+export type UpstreamFailure = 'timeout' | 'error' | 'closed';
+
+/** What the exchange hears from a call. Nothing is delivered after `destroy()`. */
+export interface UpstreamEvents {
+  /** The response head; `raw` has Node's rawHeaders shape: [name, value, name, value, …]. */
+  response(status: number, raw: string[]): void;
+  data(chunk: Uint8Array): void;
+  /** The response is complete; its trailers as pairs (often none). */
+  end(trailers: [string, string][]): void;
+  fail(why: UpstreamFailure): void;
+}
+
+/** One request in flight to the upstream. */
+export interface UpstreamCall {
+  /** Request body bytes; false means wait for `onDrain`. */
+  write(chunk: Uint8Array): boolean;
+  onDrain(fn: () => void): void;
+  /** Ends the request body, with trailers when there are any. */
+  end(trailers?: Record<string, string>): void;
+  /** Response back-pressure: stop reading / read on. */
+  pause(): void;
+  resume(): void;
+  /** Abandons the call (local reply, reset, client gone). */
+  destroy(): void;
+}
+
+export class Upstream {
+  readonly #http = new HttpAgent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
+  readonly #undici = new UndiciAgent({ connections: 256, pipelining: 1 });
+
+  /**
+   * Starts a request. `hasBody` false means the request ended with its headers: it goes through
+   * undici. CONNECT and `expect` requests always go through node:http.
+   */
+  call(target: UpstreamTarget, hasBody: boolean, events: UpstreamEvents): UpstreamCall {
+    if (!hasBody && target.method !== 'CONNECT' && target.headers.expect === undefined) return new UndiciCall(this.#undici, target, events);
+    return new NodeCall(this.#http, target, events);
+  }
+
+  /** Closes every connection (the generation has drained) and refuses new calls. */
+  async close(): Promise<void> {
+    this.#http.destroy();
+    await this.#undici.destroy();
+  }
+}
+
+// ---- undici: bodiless requests ------------------------------------------------------------------
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** A bodiless request through undici's dispatcher, using its (allocation-light) handler callbacks. */
+class UndiciCall implements UpstreamCall, Dispatcher.DispatchHandler {
+  readonly #events: UpstreamEvents;
+  #abort: ((err?: Error) => void) | undefined;
+  #resume: (() => void) | undefined;
+  #paused = false;
+  #done = false;
+
+  constructor(agent: UndiciAgent, t: UpstreamTarget, events: UpstreamEvents) {
+    this.#events = events;
+    const headers: string[] = [];
+    for (const k in t.headers) {
+      const v = t.headers[k];
+      if (v === undefined) continue;
+      if (Array.isArray(v)) for (const x of v) headers.push(k, x);
+      else headers.push(k, String(v));
+    }
+    const host = t.host.includes(':') ? `[${t.host}]` : t.host;
+    agent.dispatch({
+      origin: `http://${host}:${t.port}`, path: t.path, method: t.method as Dispatcher.HttpMethod, headers, body: null,
+      headersTimeout: t.timeoutMs, bodyTimeout: t.timeoutMs,
+    }, this);
+  }
+
+  // Dispatcher.DispatchHandler (undici's native callbacks; the newer controller API wraps these).
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.#done) abort();
+    else this.#abort = abort;
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+    if (this.#done) return false;
+    this.#resume = resume;
+    const headers = new Array<string>(raw.length);
+    for (let i = 0; i < raw.length; i++) headers[i] = raw[i]!.toString('latin1');
+    this.#events.response(status, headers);
+    return !this.#paused;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#done) return false;
+    this.#events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+    return !this.#paused;
+  }
+
+  onComplete(trailers: string[] | null): void {
+    if (this.#done) return;
+    this.#done = true;
+    const pairs: [string, string][] = [];
+    if (trailers) for (let i = 0; i + 1 < trailers.length; i += 2) pairs.push([latin1(trailers[i]).toLowerCase(), latin1(trailers[i + 1])]);
+    this.#events.end(pairs);
+  }
+
+  onError(err: Error): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#events.fail(TIMEOUT_CODES.has((err as { code?: string }).code ?? '') ? 'timeout' : 'error');
+  }
+
+  write(): boolean {
+    return true;
+  }
+
+  onDrain(): void {}
+
+  end(): void {}
+
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#resume?.();
+  }
+
+  destroy(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#abort?.();
+  }
+}
+
+function latin1(x: unknown): string {
+  return Buffer.isBuffer(x) ? x.toString('latin1') : String(x);
+}
+
+// ---- node:http: requests with a body ------------------------------------------------------------
+
+class NodeCall implements UpstreamCall {
+  readonly #req: ClientRequest;
+  #res: IncomingMessage | undefined;
+  #destroyed = false;
+
+  constructor(agent: HttpAgent, t: UpstreamTarget, events: UpstreamEvents) {
+    const req = httpRequest({ host: t.host, port: t.port, method: t.method, path: t.path, headers: t.headers, agent });
+    this.#req = req;
+    req.setTimeout(t.timeoutMs, () => {
+      req.destroy();
+      if (!this.#destroyed) events.fail('timeout');
+    });
+    req.on('error', () => {
+      if (!this.#destroyed) events.fail('error');
+    });
+    req.on('response', (res) => {
+      this.#res = res;
+      if (this.#destroyed) return;
+      events.response(res.statusCode ?? 502, res.rawHeaders);
+      res.on('data', (chunk: Buffer) => {
+        if (!this.#destroyed) events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+      });
+      // An upstream that goes away mid-body: the IncomingMessage only closes (it emits 'error' only
+      // to listeners), so without this the client would wait for the rest forever.
+      res.on('close', () => {
+        if (!res.complete && !this.#destroyed) events.fail('closed');
+      });
+      res.on('end', () => {
+        if (!this.#destroyed) events.end(trailerPairs(res.trailers));
+      });
+    });
+  }
+
+  write(chunk: Uint8Array): boolean {
+    return this.#req.write(chunk);
+  }
+
+  onDrain(fn: () => void): void {
+    this.#req.once('drain', fn);
+  }
+
+  end(trailers?: Record<string, string>): void {
+    if (trailers) this.#req.addTrailers(trailers);
+    this.#req.end();
+  }
+
+  pause(): void {
+    this.#res?.pause();
+  }
+
+  resume(): void {
+    this.#res?.resume();
+  }
+
+  destroy(): void {
+    this.#destroyed = true;
+    this.#req.destroy();
+    this.#res?.destroy();
+  }
+}
