@@ -95,8 +95,8 @@ export class HttpStream {
     const response = this.#activeResponse ?? this.response;
     const offset = this.#activeResponse ? this.#localStart : 0;
     const held: [Direction, number, number][] = [];
-    if (this.request.heldAt >= 0) held.push([this.request, this.request.heldAt, this.request.heldAt]);
-    if (response.heldAt >= 0) held.push([response, response.heldAt, n - 1 - response.heldAt - offset]);
+    for (const pos of this.request.heldPositions) held.push([this.request, pos, pos]);
+    for (const pos of response.heldPositions) held.push([response, pos, n - 1 - pos - offset]);
     for (const [direction, pos, index] of held) {
       const f = this.filters[index]!;
       if (this.#finished || this.#reset || f.vm !== vm || this.#skipped[index]) continue;
