@@ -68,7 +68,7 @@ export interface HostPorts {
   nowNanos(): bigint;
   /** Monotonic time, ns from an arbitrary origin. */
   monotonicNanos(): bigint;
-  /** Runs `fn` after `ms` milliseconds (from the event loop); returns a cancel function. */
+  /** Runs `fn` after `ms` milliseconds (from the event loop; the host never asks for more than 2^31-1); returns a cancel function. */
   setTimer(ms: number, fn: () => void): () => void;
   /** Fills a buffer with random bytes (WASI random_get). */
   randomBytes(into: Uint8Array): void;

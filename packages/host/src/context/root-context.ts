@@ -8,6 +8,9 @@ import type { PropertyValue } from '../properties.js';
 import { Context } from './context.js';
 import type { VmScope } from './scope.js';
 
+/** Longest timer a port must support (setTimeout's limit, about 24.8 days). */
+export const MAX_TIMER_MS = 0x7fffffff;
+
 export interface RootOptions {
   /** Plugin name (property plugin_name; the gateway uses `namespace/name`). */
   readonly name: string;
@@ -96,7 +99,9 @@ export class RootContext extends Context {
   }
 
   #scheduleTick(): void {
-    this.#cancelTick = this.vm.ports.setTimer(this.#tickMs, () => {
+    // The period is a u32 from the guest; timers (JS setTimeout included) take at most 2^31-1 ms
+    // and fire at once beyond that, which would turn a "once in 49 days" tick into a busy loop.
+    this.#cancelTick = this.vm.ports.setTimer(Math.min(this.#tickMs, MAX_TIMER_MS), () => {
       this.#cancelTick = undefined;
       if (this.deleted || this.#tickMs === 0) return;
       try {
