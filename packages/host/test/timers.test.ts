@@ -58,6 +58,18 @@ describe('proxy_set_tick_period_milliseconds and proxy_on_tick', () => {
     assert.deepEqual(h.eventLines(1), ['tick(1)', 'tick(2)', 'tick(1)', 'tick(2)', 'tick(1)', 'tick(2)', 'tick(1)']);
   });
 
+  test('a period of 0xffffffff ms is clamped to the longest timer (2^31-1 ms), never a busy loop', async () => {
+    const h = await HostcallProxy.create();
+    const asked: number[] = [];
+    const inner = h.ports.setTimer;
+    h.ports.setTimer = (ms, fn) => (asked.push(ms), inner(ms, fn));
+    assert.equal(h.call('set_tick_period_milliseconds', [0xffffffff]), WasmResult.Ok);
+    assert.deepEqual(asked, [0x7fffffff]);
+    h.resetEvents();
+    h.ports.clock.advance(1000);
+    assert.deepEqual(h.eventLines(), []);
+  });
+
   test('from the VM context (no root) it is a no-op answering Ok', async () => {
     const h = await HostcallProxy.create();
     assert.equal(h.call('set_tick_period_milliseconds', [10], h.vmContext), WasmResult.Ok);
