@@ -12,7 +12,7 @@ import http from 'node:http';
 import { createServer } from 'node:net';
 import { freePort } from '../helpers/daemon.js';
 import {
-  Cleanup, KITCHEN_SINK, ingress, linesWith, listenServer, send, service, startGateway, startUpstream, wasmPlugin,
+  Cleanup, KITCHEN_SINK, gatewaySpec, ingress, linesWith, listenServer, send, service, startGateway, startUpstream, wasmPlugin,
   type SeenRequest, type TestGateway, type Upstream,
 } from '../helpers/gateway.js';
 
@@ -163,5 +163,48 @@ describe('kitchen-sink callout mode through the gateway', () => {
     assert.equal(entry.status, 503);
     assert.equal(entry.route, 'default/drop');
     assert.equal(entry.details, 'kitchen_sink_failed');
+  });
+});
+
+describe('many paused requests, and bodies behind a pause', () => {
+  const bag = new Cleanup();
+  let slow = false;
+  let gw: TestGateway;
+  let up: Upstream;
+  before(async () => {
+    up = await startUpstream(bag);
+    let answers = 0;
+    // Each answer is unique and comes after a random short delay, so answers overtake each other.
+    const callout = await listenServer(bag, http.createServer((req, res) => {
+      req.resume();
+      const id = ++answers;
+      setTimeout(() => res.end(`answer-${id}`), slow ? 300 : Math.random() * 30);
+    }));
+    gw = await startGateway(bag, [
+      gatewaySpec({ limits: { requestBodyBufferBytes: 64 * 1024 } }),
+      service('backend', [`127.0.0.1:${up.port}`]),
+      service('callout', [`127.0.0.1:${callout.port}`]),
+      ingress('all', 'backend'),
+      wasmPlugin('ks', KITCHEN_SINK, { defaultConfig: { calloutCluster: 'outbound|80||callout.default.svc.cluster.local' } }),
+    ]);
+  });
+  after(() => bag.run());
+
+  test('200 concurrent paused requests: each resumes with its own answer and its own body', async () => {
+    const n = 200;
+    const replies = await Promise.all(Array.from({ length: n }, (_, i) =>
+      send(gw.port, { method: 'POST', path: `/r${i}`, headers: { 'x-fixture-mode': 'callout' }, body: `body-${i}` })));
+    assert.deepEqual(replies.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.body}`), []);
+    assert.equal(up.requests.length, n);
+    assert.equal(new Set(up.requests.map((s) => s.headers['x-callout-body'])).size, n, 'no answer went to two requests');
+    for (const s of up.requests) assert.equal(s.body.toString(), `body-${s.url.slice(2)}`);
+  });
+
+  test('a 5 MB body behind a paused callout with a 64 KB buffer limit: back-pressure, not 413', async () => {
+    slow = true;
+    const r = await send(gw.port, { method: 'POST', path: '/big', headers: { 'x-fixture-mode': 'callout' }, body: Buffer.alloc(5 * 1024 * 1024, 0x61) });
+    assert.equal(r.status, 200, r.body);
+    slow = false;
+    assert.equal(up.requests.at(-1)!.body.length, 5 * 1024 * 1024);
   });
 });
