@@ -257,3 +257,26 @@ describe('VM failures are sticky', () => {
     assert.ok(!run.sink.events.some((e) => e.startsWith('up:headers')), 'the paused request was not resumed by a dead VM');
   });
 });
+
+describe('plugin configuration in on_configure (traced 4)', () => {
+  test('get_buffer_bytes(7, 0, 0x7fffffff) during on_configure answers the whole configuration', async () => {
+    const { compileWat } = await import('./helpers/wat.js');
+    const mod = await compileWat('cfg-probe.wat', `(module
+      (import "env" "proxy_get_buffer_bytes" (func $gbb (param i32 i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (global $heap (mut i32) (i32.const 0x1000))
+      (func (export "proxy_on_memory_allocate") (param $n i32) (result i32)
+        (local $p i32) (local.set $p (global.get $heap)) (global.set $heap (i32.add (local.get $p) (local.get $n))) (local.get $p))
+      (func (export "proxy_abi_version_0_2_100"))
+      (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
+      (func (export "proxy_on_configure") (param $root i32) (param $size i32) (result i32)
+        (i32.store (i32.const 0x20) (local.get $size))
+        (i32.store (i32.const 0x24) (call $gbb (i32.const 7) (i32.const 0) (i32.const 0x7fffffff) (i32.const 0x10) (i32.const 0x14)))
+        (i32.const 1)))`);
+    const vm = await PluginVm.create(mod, { name: 'cfg', ports: new TestPorts() });
+    const json = '{"_rules_":[{"_match_route_":["default/foo"],"allow":["consumer1"]}],"global_auth":false}';
+    vm.createRoot({ name: 'cfg', config: json });
+    assert.deepEqual([vm.memory.readU32(0x20), vm.memory.readU32(0x24)], [json.length, WasmResult.Ok]);
+    assert.equal(new TextDecoder().decode(vm.memory.copy(vm.memory.readU32(0x10)!, vm.memory.readU32(0x14)!)), json);
+  });
+});
