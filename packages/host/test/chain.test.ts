@@ -168,7 +168,7 @@ describe('stop and continue along a chain', () => {
     assert.equal(run.sink.upstreamBody, '123456');
   });
 
-  test('body return 1 over the limit: 413 for a request, 500 for a response', async () => {
+  test('body return 1 over the buffer limit answers 413 for a request (500 for a response: properties.test.ts)', async () => {
     const h = await HostcallProxy.create();
     h.setReturn(CB.request_body, 1);
     const run = openStream([filter(h.vm, h.root)], { requestBufferLimit: 4 });
