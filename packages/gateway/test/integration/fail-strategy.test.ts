@@ -110,8 +110,8 @@ describe('a VM that fails while other requests are paused on it', () => {
   let up: Upstream;
   before(async () => {
     up = await startUpstream(bag);
-    // The callout answers after 400 ms: long enough for a trap to fail the VM meanwhile.
-    const slow = await listenServer(bag, http.createServer((req, res) => { req.resume(); setTimeout(() => res.end('late'), 400); }));
+    // The callout answers after 900 ms (under the plugin's 1000 ms timeout): time for a trap meanwhile.
+    const slow = await listenServer(bag, http.createServer((req, res) => { req.resume(); setTimeout(() => res.end('late'), 900); }));
     const cfg = { calloutCluster: 'outbound|80||slow.default.svc.cluster.local' };
     gw = await startGateway(bag, [
       service('backend', [`127.0.0.1:${up.port}`]),
@@ -139,7 +139,7 @@ describe('a VM that fails while other requests are paused on it', () => {
     const { r, ms } = await pausedThenTrap('closed.test');
     assert.equal(r.status, 503);
     assert.equal(r.headers['x-wasmgate-error'], 'WG_VM_FAILED');
-    assert.ok(ms < 350, `answered after ${ms} ms`);
+    assert.ok(ms < 800, `answered after ${ms} ms, not at once`);
     assert.ok(!up.requests.some((s) => s.url === '/paused'));
     await poll('nothing in flight', async () => (gw.gateway.generation.inFlight === 0 ? true : undefined), 2000);
   });
@@ -147,7 +147,7 @@ describe('a VM that fails while other requests are paused on it', () => {
   test('FAIL_OPEN: the paused request continues to the upstream without the plugin', async () => {
     const { r, ms } = await pausedThenTrap('open.test');
     assert.equal(r.status, 200);
-    assert.ok(ms < 350, `answered after ${ms} ms`);
+    assert.ok(ms < 800, `answered after ${ms} ms, not at once`);
     const seen = up.requests.find((s) => s.url === '/paused')!;
     assert.equal(seen.headers['x-callout-status'], undefined, 'the dead VM never added its callout headers');
   });

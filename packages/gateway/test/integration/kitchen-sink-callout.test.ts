@@ -101,7 +101,7 @@ describe('kitchen-sink callout mode through the gateway', () => {
       const timed = (p: Promise<{ status: number }>) => p.then((r) => ({ status: r.status, ms: Date.now() - started }));
       const rs = await Promise.all([timed(callout('ok.test')), timed(callout('ok.test')), timed(send(gw.port, { path: '/fast', headers: { host: 'ok.test' } }))]);
       assert.deepEqual(rs.map((r) => r.status), [200, 200, 200]);
-      assert.ok(rs[2]!.ms < 200, `the plain request took ${rs[2]!.ms} ms`);
+      assert.ok(rs[2]!.ms < Math.min(rs[0]!.ms, rs[1]!.ms), `the plain request (${rs[2]!.ms} ms) waited for the callouts`);
       assert.ok(Math.max(rs[0]!.ms, rs[1]!.ms) < 250 * 2, 'the callouts overlapped');
     } finally {
       calloutDelayMs = 0;
