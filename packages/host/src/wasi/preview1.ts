@@ -90,6 +90,7 @@ export function clockTimeGet(vm: VmScope, id: number, _precision: bigint, out: n
 export function randomGet(vm: VmScope, ptr: number, len: number): number {
   len >>>= 0;
   if (len > MAX_RANDOM) return Errno.INVAL;
+  if (len === 0) return Errno.SUCCESS; // nothing to write, whatever the pointer (cpp-host)
   const view = vm.memory.view(ptr, len);
   if (!view) return Errno.FAULT;
   const bytes = new Uint8Array(len);
@@ -108,6 +109,7 @@ export function fdWrite(vm: VmScope, wasi: WasiState, fd: number, iovs: number, 
     const ptr = vm.memory.readU32((iovs >>> 0) + i * 8);
     const len = vm.memory.readU32((iovs >>> 0) + i * 8 + 4);
     if (ptr === undefined || len === undefined) return Errno.FAULT;
+    if (len === 0) continue; // an empty iovec's pointer is never read (cpp-host)
     const bytes = vm.memory.view(ptr, len);
     if (!bytes) return Errno.FAULT;
     parts.push(utf8Decode(bytes));
