@@ -162,6 +162,7 @@ interface Slots {
   c: number;
   iov: number;
   badIov: number;
+  emptyIov: number;
 }
 const FAULT = 21;
 const W = (kinds: string, base: WasiCase['base'], ok: number, fault?: number, extra?: WasiCase['extra']): WasiCase =>
@@ -177,9 +178,12 @@ const WASI_CASES: Record<string, WasiCase> = {
   clock_time_get: W('..p', (s) => [0, 1n, s.a], 0, FAULT, (s) => [
     ['process CPU clock', [2, 1n, s.a], 58], ['thread CPU clock', [3, 1n, s.a], 58], ['clock 0xffffffff', [0xffffffff, -1n, s.a], 58],
   ]),
-  random_get: W('p.', (s) => [s.a, 16], 0, FAULT, (s) => [['65537 bytes', [s.a, 65537], 28], ['len 0xffffffff', [s.a, 0xffffffff], 28]]),
+  random_get: W('p.', (s) => [s.a, 16], 0, FAULT, (s) => [
+    ['65537 bytes', [s.a, 65537], 28], ['len 0xffffffff', [s.a, 0xffffffff], 28], ['0 bytes at 0xfffffff0', [OOB, 0], 0],
+  ]),
   fd_write: W('.p.p', (s) => [1, s.iov, 1, s.a], 0, FAULT, (s) => [
     ['fd 7', [7, s.iov, 1, s.a], 8], ['iovec buffer out of bounds', [1, s.badIov, 1, s.a], FAULT], ['iovec count 0xffffffff', [1, s.iov, 0xffffffff, s.a], FAULT],
+    ['empty iovec pointing out of bounds', [1, s.emptyIov, 1, s.a], 0],
   ]),
   fd_pwrite: W('.p..p', (s) => [1, s.iov, 1, 0n, s.a], 0, FAULT, (s) => [['fd 0xffffffff', [0xffffffff, s.iov, 1, 0n, s.a], 8]]),
   fd_fdstat_get: W('.p', (s) => [1, s.c], 0, FAULT, (s) => [['fd 0', [0, s.c], 8], ['fd 0xffffffff', [0xffffffff, s.c], 8]]),
@@ -232,7 +236,8 @@ describe('WASI preview1 functions (both namespaces)', () => {
       const ports = new TestPorts();
       const vm = await PluginVm.create(await wasiModule(), { name: 'wasi', ports, env: { A: '1', LONGER: 'value' } });
       const ctx = vm.contextById(0)!;
-      const s: Slots = { a: 0x1000, b: 0x1010, c: 0x1020, iov: 0x1100, badIov: 0x1110 };
+      const s: Slots = { a: 0x1000, b: 0x1010, c: 0x1020, iov: 0x1100, badIov: 0x1110, emptyIov: 0x1120 };
+      vm.memory.write(0x1120, new Uint8Array([0xf0, 0xff, 0xff, 0xff, 0, 0, 0, 0])); // iov -> (0xfffffff0, 0)
       vm.memory.write(0x1100, new Uint8Array([0x00, 0x12, 0, 0, 3, 0, 0, 0])); // iov -> (0x1200, 3)
       vm.memory.write(0x1110, new Uint8Array([0xf0, 0xff, 0xff, 0xff, 0x20, 0, 0, 0])); // iov -> (0xfffffff0, 32)
       vm.memory.write(0x1200, new TextEncoder().encode('hi\n'));
