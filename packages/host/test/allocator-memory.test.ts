@@ -184,6 +184,20 @@ describe('memory growth', () => {
     assert.deepEqual(ports.messages({ level: 4 }), []);
   });
 
+  test('kitchen-sink grow: a Go plugin growing memory by 64 MiB inside a callback keeps working', async () => {
+    const { vm, root, ports } = await loadPlugin(FIXTURES.kitchenSink);
+    const before = vm.memory.size;
+    for (const want of ['64', '128']) {
+      const run = openStream([filter(vm, root)]);
+      run.stream.requestHeaders(requestHeaders([['x-fixture-mode', 'grow']]), true);
+      assert.equal(run.sink.upstreamHeaders?.get('x-grow-retained-mib'), want);
+      run.stream.finish();
+    }
+    assert.ok(vm.memory.size - before >= 128 * 1024 * 1024, `grew ${vm.memory.size - before} bytes`);
+    assert.equal(vm.failure, undefined);
+    assert.deepEqual(ports.messages({ source: 'stderr' }), []);
+  });
+
   test('memory stays flat over thousands of requests (Go headers-bench, C headers-bench)', async () => {
     for (const file of [FIXTURES.headersBench, FIXTURES.cHeadersBench, 'fixtures/as/headers-bench.wasm']) {
       const { vm, root, ports } = await loadPlugin(file);
