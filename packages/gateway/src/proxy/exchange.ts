@@ -51,6 +51,28 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
   const hostReply = (code: number, wg: string, text: string) =>
     stream.sendLocalReply({ status: code, details: wg.toLowerCase(), body: utf8Encode(`${text}\n`), headers: [[ERROR_CODE_HEADER, wg]], grpcStatus: undefined });
 
+  // A plugin may pause a request (or a response) and never resume it — e.g. a callout it never
+  // hears back from. Envoy's route timeout covers that; ours: if nothing went upstream (or nothing
+  // came back downstream) within upstreamTimeoutMs of the pause, answer 504 WG_PROXY_STREAM_TIMEOUT.
+  let stallTimer: NodeJS.Timeout | undefined;
+  /** The whole request went upstream: from then on the upstream timeout applies instead. */
+  let upstreamEnded = false;
+  const endUpstream = (trailers?: Record<string, string>) => {
+    upstreamEnded = true;
+    clearTimeout(stallTimer);
+    upstream?.end(trailers);
+  };
+  const watchStall = (phase: 'request' | 'response') => {
+    clearTimeout(stallTimer);
+    stallTimer = setTimeout(() => {
+      if (finished || stream.localReply || stream.responseStarted) return;
+      if (phase === 'request' && upstreamEnded) return;
+      const who = phase === 'request' ? 'the request' : 'the response';
+      hostReply(504, 'WG_PROXY_STREAM_TIMEOUT', `a plugin paused ${who} and did not resume it within ${ctx.config.gateway.upstreamTimeoutMs} ms`);
+    }, ctx.config.gateway.upstreamTimeoutMs);
+    stallTimer.unref();
+  };
+
   const startUpstream = (map: HeaderMap, eos: boolean) => {
     // A plugin that changed :path, :authority or headers makes Envoy pick the route again.
     if (clearRouteCache && map.version !== initialVersion) {
@@ -71,6 +93,7 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
         const cl = rawHeader(raw, 'content-length');
         noBody = req.method === 'HEAD' || code === 204 || code === 304 || cl === '0';
         stream.responseHeaders(responseHeaderMap(code, raw), noBody && rawHeader(raw, 'trailer') === undefined);
+        if (!stream.responseStarted && !stream.localReply) watchStall('response');
       },
       data: (chunk) => stream.responseData(chunk, false),
       end(trailers) {
@@ -90,7 +113,7 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
         }
       },
     });
-    if (eos) upstream.end();
+    if (eos) endUpstream();
   };
 
   const sink: StreamSink = {
@@ -101,11 +124,11 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
         req.pause();
         upstream.onDrain(() => req.resume());
       }
-      if (eos) upstream.end();
+      if (eos) endUpstream();
     },
     requestTrailers(t) {
       if (!upstream) return;
-      upstream.end(Object.fromEntries(t.pairs));
+      endUpstream(Object.fromEntries(t.pairs));
     },
     responseHeaders(map, eos) {
       status = Number(map.get(':status')) || 502;
@@ -163,6 +186,7 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
   const finish = () => {
     if (finished) return;
     finished = true;
+    clearTimeout(stallTimer);
     upstream?.destroy();
     stream.finish();
     ctx.accessLog?.({
@@ -183,8 +207,13 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
   }
   const hasBody = requestHasBody(req);
   stream.requestHeaders(headers, !hasBody);
+  if (!upstreamEnded && !stream.localReply) watchStall('request');
   if (hasBody) {
-    req.on('data', (chunk: Buffer) => stream.requestData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), false));
+    req.on('data', (chunk: Buffer) => {
+      // While nothing went upstream, a slow but live upload is not a stall.
+      if (!upstreamEnded && stallTimer) watchStall('request');
+      stream.requestData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), false);
+    });
     req.on('end', () => {
       const t = trailerPairs(req.trailers);
       if (t.length > 0) stream.requestTrailers(new HeaderMap(t));

@@ -168,13 +168,19 @@ function latin1(x: unknown): string {
 
 class NodeCall implements UpstreamCall {
   readonly #req: ClientRequest;
+  /**
+   * Arms the idle timeout. As Envoy's route timeout, it starts once the request has been sent in
+   * full: while a plugin still holds the body (or the client is still uploading), the upstream
+   * connection is legitimately idle.
+   */
+  readonly #arm: () => void;
   #res: IncomingMessage | undefined;
   #destroyed = false;
 
   constructor(agent: HttpAgent, t: UpstreamTarget, events: UpstreamEvents) {
     const req = httpRequest({ host: t.host, port: t.port, method: t.method, path: t.path, headers: t.headers, agent });
     this.#req = req;
-    req.setTimeout(t.timeoutMs, () => {
+    this.#arm = () => req.setTimeout(t.timeoutMs, () => {
       req.destroy();
       if (!this.#destroyed) events.fail('timeout');
     });
@@ -210,6 +216,7 @@ class NodeCall implements UpstreamCall {
   end(trailers?: Record<string, string>): void {
     if (trailers) this.#req.addTrailers(trailers);
     this.#req.end();
+    this.#arm();
   }
 
   pause(): void {
