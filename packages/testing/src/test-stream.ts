@@ -206,14 +206,17 @@ export class TestStream {
   }
 
   /**
-   * A property as the plugin would read it, as text: values a plugin stored with
-   * proxy_set_property (e.g. `x_request_id`), else the stream's properties.
+   * A property as the plugin would read it, as text, in the host's (Envoy's) order: the stream's
+   * built-in attributes, then values a plugin stored with proxy_set_property (e.g. `x_request_id`),
+   * then the root's plugin_* attributes.
    */
   property(path: string): string | undefined {
+    const segments = path.split('.');
+    const builtin = this.#property(segments);
+    if (builtin !== undefined) return propertyText(builtin);
     const stored = this.#http.storedProperty(path);
     if (stored !== undefined) return stored;
-    const segments = path.split('.');
-    const v = this.#property(segments) ?? this.#env.filters[this.#env.mainIndex]?.root.property(segments);
+    const v = this.#env.filters[this.#env.mainIndex]?.root.property(segments);
     return v === undefined ? undefined : propertyText(v);
   }
 
