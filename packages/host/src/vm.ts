@@ -154,7 +154,9 @@ export class PluginVm implements VmScope {
           this.#failure = undefined;
           return true;
         }
-        throw new WasmgateError('WG_PLUGIN_START_FAILED', `plugin ${this.name} failed in ${name}: ${(e as Error).message}`, {
+        // The VM failure already names the plugin and the export; do not say it twice.
+        const why = e instanceof WasmgateError ? e.message : `plugin ${this.name} failed in ${name}: ${(e as Error).message}`;
+        throw new WasmgateError('WG_PLUGIN_START_FAILED', why, {
           cause: e,
           details: this.recentLogs(),
         });
