@@ -16,15 +16,29 @@ function isAsciiAt(bytes: Uint8Array, off: number, len: number): boolean {
   return true;
 }
 
-/** Builds a string from ASCII bytes, eight char codes per call. */
+/**
+ * Builds a string from ASCII bytes. Up to 8 bytes take one String.fromCharCode call with exactly
+ * that many arguments (one allocation); longer ones go eight at a time.
+ */
 function asciiAt(b: Uint8Array, off: number, len: number): string {
-  let s = '';
-  let i = off;
-  const end = off + len;
-  for (; i + 8 <= end; i += 8) s += fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!, b[i + 4]!, b[i + 5]!, b[i + 6]!, b[i + 7]!);
-  for (; i + 2 <= end; i += 2) s += fromCharCode(b[i]!, b[i + 1]!);
-  if (i < end) s += fromCharCode(b[i]!);
-  return s;
+  switch (len) {
+    case 0: return '';
+    case 1: return fromCharCode(b[off]!);
+    case 2: return fromCharCode(b[off]!, b[off + 1]!);
+    case 3: return fromCharCode(b[off]!, b[off + 1]!, b[off + 2]!);
+    case 4: return fromCharCode(b[off]!, b[off + 1]!, b[off + 2]!, b[off + 3]!);
+    case 5: return fromCharCode(b[off]!, b[off + 1]!, b[off + 2]!, b[off + 3]!, b[off + 4]!);
+    case 6: return fromCharCode(b[off]!, b[off + 1]!, b[off + 2]!, b[off + 3]!, b[off + 4]!, b[off + 5]!);
+    case 7: return fromCharCode(b[off]!, b[off + 1]!, b[off + 2]!, b[off + 3]!, b[off + 4]!, b[off + 5]!, b[off + 6]!);
+    default: {
+      let s = fromCharCode(b[off]!, b[off + 1]!, b[off + 2]!, b[off + 3]!, b[off + 4]!, b[off + 5]!, b[off + 6]!, b[off + 7]!);
+      let i = off + 8;
+      const end = off + len;
+      for (; i + 8 <= end; i += 8) s += fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!, b[i + 4]!, b[i + 5]!, b[i + 6]!, b[i + 7]!);
+      if (i < end) s += asciiAt(b, i, end - i);
+      return s;
+    }
+  }
 }
 
 /** Decodes `len` bytes at `off` (invalid sequences become U+FFFD, as TextDecoder does). */

@@ -36,8 +36,19 @@ export abstract class Context {
   abstract get root(): RootContext | undefined;
 
   /** Header maps 0–3 (stream maps). Undefined ⇒ BadArgument. */
-  headerMap(_type: number): MapSlot | undefined {
+  headerMap(type: number): MapSlot | undefined {
+    const map = this.mapFor(type);
+    return map && { map, writable: this.mapWritable(type) };
+  }
+
+  /** {@link headerMap} without building a slot (the header hostcalls' hot path). */
+  mapFor(_type: number): HeaderMap | undefined {
     return undefined;
+  }
+
+  /** Whether map `type` may be changed right now. */
+  mapWritable(_type: number): boolean {
+    return false;
   }
 
   /** Buffers 0–3 (stream bodies). Undefined ⇒ NotFound. */

@@ -9,7 +9,7 @@ import { utf8Decode } from '../abi/utf8.js';
 import { WasmgateError } from '../errors.js';
 import type { PropertyValue } from '../properties.js';
 import type { BodyBuffer } from './body-buffer.js';
-import { Context, type BufferSlot, type MapSlot } from './context.js';
+import { Context, type BufferSlot } from './context.js';
 import type { HeaderMap } from './header-map.js';
 import type { RootContext } from './root-context.js';
 
@@ -58,8 +58,7 @@ export class HttpContext extends Context {
    * callbacks that then run for the local reply itself must not be forced, or it never leaves.
    */
   #replyInCallback = false;
-  /** Per-stream values stored by proxy_set_property, returned verbatim by get_property. */
-  readonly props = new Map<string, Uint8Array>();
+  #props: Map<string, Uint8Array> | undefined;
   // Visibility, set by the chain around each callback.
   requestHeaders: HeaderMap | undefined;
   requestTrailers: HeaderMap | undefined;
@@ -82,19 +81,29 @@ export class HttpContext extends Context {
     return this.#root;
   }
 
-  override headerMap(type: number): MapSlot | undefined {
-    const inLog = this.phase === 'log' || this.phase === 'done';
+  /** Per-stream values stored by proxy_set_property, returned verbatim by get_property (made on first use). */
+  get props(): Map<string, Uint8Array> {
+    return (this.#props ??= new Map());
+  }
+
+  override mapFor(type: number): HeaderMap | undefined {
     switch (type) {
-      case 0:
-        return this.requestHeaders && { map: this.requestHeaders, writable: this.requestHeadersWritable && !inLog };
-      case 1:
-        return this.requestTrailers && { map: this.requestTrailers, writable: this.requestTrailersWritable && !inLog };
-      case 2:
-        return this.responseHeaders && { map: this.responseHeaders, writable: this.responseHeadersWritable && !inLog };
-      case 3:
-        return this.responseTrailers && { map: this.responseTrailers, writable: this.responseTrailersWritable && !inLog };
-      default:
-        return undefined;
+      case 0: return this.requestHeaders;
+      case 1: return this.requestTrailers;
+      case 2: return this.responseHeaders;
+      case 3: return this.responseTrailers;
+      default: return undefined;
+    }
+  }
+
+  override mapWritable(type: number): boolean {
+    if (this.phase === 'log' || this.phase === 'done') return false;
+    switch (type) {
+      case 0: return this.requestHeadersWritable;
+      case 1: return this.requestTrailersWritable;
+      case 2: return this.responseHeadersWritable;
+      case 3: return this.responseTrailersWritable;
+      default: return false;
     }
   }
 
@@ -110,7 +119,7 @@ export class HttpContext extends Context {
    * a plugin cannot shadow `route_name` or `request.path` by setting them.
    */
   override property(path: readonly string[]): PropertyValue | undefined {
-    return this.host.property(path) ?? this.props.get(path.join('.')) ?? this.#root.property(path);
+    return this.host.property(path) ?? this.#props?.get(path.join('.')) ?? this.#root.property(path);
   }
 
   override setProperty(path: readonly string[], value: Uint8Array): WasmResult {
@@ -122,7 +131,7 @@ export class HttpContext extends Context {
 
   /** A stored property as text (access log helpers). */
   storedProperty(key: string): string | undefined {
-    const v = this.props.get(key);
+    const v = this.#props?.get(key);
     return v === undefined ? undefined : utf8Decode(v);
   }
 
@@ -144,8 +153,11 @@ export class HttpContext extends Context {
     this.#replyInCallback = true;
   }
 
-  /** Runs a stream callback; `forced` says a local reply was sent during this very callback. */
-  #invoke(name: string, args: (number | bigint)[]): { result: number; forced: boolean } {
+  /**
+   * Runs a stream callback and returns its result; afterwards `#forced` says whether a local reply
+   * was sent during this very callback (read it before the next callback).
+   */
+  #invoke(name: string, args: (number | bigint)[]): number {
     this.#ensureCreated();
     // Callbacks nest (the local reply's response callbacks run before the sender's call returns),
     // so each call starts with a clear flag and the caller's flag is restored afterwards.
@@ -153,11 +165,15 @@ export class HttpContext extends Context {
     this.#replyInCallback = false;
     try {
       const result = this.vm.call(this, name, args) ?? 0;
-      return { result, forced: this.#replyInCallback };
+      this.#forced = this.#replyInCallback;
+      return result;
     } finally {
       this.#replyInCallback = outer;
     }
   }
+
+  /** Set by #invoke: the callback that just returned sent a local reply. */
+  #forced = false;
 
   /** Returns the normalised FilterHeadersStatus (Envoy/cpp-host conversion, Higress 0.2.100 rule). */
   onRequestHeaders(count: number, endOfStream: boolean): number {
@@ -211,22 +227,22 @@ export class HttpContext extends Context {
     }
   }
 
-  #headersStatus({ result: r, forced }: { result: number; forced: boolean }): number {
-    if (forced) return FilterHeadersStatus.StopAllIterationAndWatermark;
+  #headersStatus(r: number): number {
+    if (this.#forced) return FilterHeadersStatus.StopAllIterationAndWatermark;
     r >>>= 0;
     if (r === FilterHeadersStatus.ContinueAndEndStream) return FilterHeadersStatus.Continue;
     if (r === FilterHeadersStatus.StopIteration && this.vm.abi !== AbiVersion.v0_2_100) return FilterHeadersStatus.StopAllIterationAndWatermark;
     return r > 4 ? FilterHeadersStatus.StopAllIterationAndWatermark : r;
   }
 
-  #bodyStatus({ result: r, forced }: { result: number; forced: boolean }): number {
-    if (forced) return 3;
+  #bodyStatus(r: number): number {
+    if (this.#forced) return 3;
     r >>>= 0;
     return r > 3 ? 3 : r;
   }
 
-  #trailersStatus({ result: r, forced }: { result: number; forced: boolean }): number {
-    if (forced) return 1;
+  #trailersStatus(r: number): number {
+    if (this.#forced) return 1;
     return (r >>> 0) > 1 ? 1 : r >>> 0;
   }
 }

@@ -9,15 +9,15 @@
 import { AbiVersion, MapType, WasmResult } from '../abi/constants.js';
 import { decodePairs, encodePairs, type HeaderPair } from '../abi/pairs.js';
 import { asciiKeyEquals, isAsciiKey } from '../abi/utf8.js';
-import type { Context, MapSlot } from '../context/context.js';
+import type { Context } from '../context/context.js';
 import { HeaderMap } from '../context/header-map.js';
 import type { VmScope } from '../context/scope.js';
 
 /**
- * Resolves a map type for the acting context: a MapSlot for maps 0–3, the callout answer's
+ * Resolves a map type for the acting context: the HeaderMap for maps 0–3, the callout answer's
  * (read-only) pairs for 6/7, or a WasmResult error code.
  */
-function resolve(vm: VmScope, type: number): MapSlot | readonly HeaderPair[] | number {
+function resolve(vm: VmScope, type: number): HeaderMap | readonly HeaderPair[] | number {
   type >>>= 0;
   if (type > MapType.HttpCallResponseTrailers) return WasmResult.BadArgument;
   if (type === MapType.HttpCallResponseHeaders || type === MapType.HttpCallResponseTrailers) {
@@ -27,8 +27,7 @@ function resolve(vm: VmScope, type: number): MapSlot | readonly HeaderPair[] | n
   }
   if (type === MapType.GrpcReceiveInitialMetadata || type === MapType.GrpcReceiveTrailingMetadata) return WasmResult.BadArgument;
   const ctx = vm.acting();
-  const slot = ctx.headerMap(type);
-  return slot ?? missing(ctx);
+  return ctx.mapFor(type) ?? missing(ctx);
 }
 
 /** Envoy: a stream in on_log whose map never existed answers NotFound; elsewhere BadArgument. */
@@ -36,8 +35,8 @@ function missing(ctx: Context): number {
   return ctx.kind === 'http' && (ctx as { phase?: string }).phase === 'log' ? WasmResult.NotFound : WasmResult.BadArgument;
 }
 
-function pairsOf(r: MapSlot | readonly HeaderPair[]): readonly HeaderPair[] {
-  return Array.isArray(r) ? (r as readonly HeaderPair[]) : (r as MapSlot).map.pairs;
+function pairsOf(r: HeaderMap | readonly HeaderPair[]): readonly HeaderPair[] {
+  return r instanceof HeaderMap ? r.pairs : r;
 }
 
 /** Index of the first pair whose name equals the guest key at (kp, kl), or -1. */
@@ -73,15 +72,15 @@ export function proxyGetHeaderMapPairs(vm: VmScope, type: number, pOut: number, 
     if (r === WasmResult.BadArgument && (type >>> 0) > MapType.HttpCallResponseTrailers) return r;
     return vm.memory.giveBytes(new Uint8Array(0), pOut, sOut);
   }
-  const pairs = Array.isArray(r) ? (r as readonly HeaderPair[]) : (r as MapSlot).map.ordered();
+  const pairs = r instanceof HeaderMap ? r.ordered() : r;
   return vm.memory.giveBytes(encodePairs(pairs), pOut, sOut);
 }
 
 function writableMap(vm: VmScope, type: number): HeaderMap | number {
   const r = resolve(vm, type);
   if (typeof r === 'number') return r;
-  if (Array.isArray(r) || !(r as MapSlot).writable) return WasmResult.BadArgument;
-  return (r as MapSlot).map;
+  if (!(r instanceof HeaderMap) || !vm.acting().mapWritable(type >>> 0)) return WasmResult.BadArgument;
+  return r;
 }
 
 /** proxy_set_header_map_pairs(type, ptr, size): replaces the whole map; malformed ⇒ empty map. */
@@ -133,6 +132,6 @@ export function proxyRemoveHeaderMapValue(vm: VmScope, type: number, kp: number,
 export function proxyGetHeaderMapSize(vm: VmScope, type: number, out: number): number {
   const r = resolve(vm, type);
   if (typeof r === 'number') return r;
-  const size = Array.isArray(r) ? new HeaderMap(r as readonly HeaderPair[]).byteSize() : (r as MapSlot).map.byteSize();
+  const size = r instanceof HeaderMap ? r.byteSize() : new HeaderMap(r).byteSize();
   return vm.memory.writeU32(out, size) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
 }
