@@ -144,7 +144,7 @@ export class Direction {
     this.#sync(h);
     h.exposed = h.exposedBytes = undefined;
     const body = new BodyBuffer(concatAll(h.chunks), h.eos && h.trailers === undefined);
-    const status = this.#call(h.pos, () => this.#ops.data(h.pos, body));
+    const status = this.#callData(h.pos, body);
     if (this.#ops.stopped()) return false;
     if (status === undefined || status === FilterDataStatus.Continue || this.#takeContinue()) {
       h.chunks = [body.bytes];
@@ -152,7 +152,7 @@ export class Direction {
       if (h.trailers && !h.trailersDelivered) {
         // Trailers that arrived under stop-all reach this filter after its body (Envoy order).
         h.trailersDelivered = true;
-        const t = this.#call(h.pos, () => this.#ops.trailers(h.pos, h.trailers!));
+        const t = this.#callTrailers(h.pos, h.trailers!);
         if (this.#ops.stopped()) return false;
         if (t === 1 && !this.#takeContinue()) {
           // Headers and body go on; only the trailers stay with this filter until it continues.
@@ -234,11 +234,33 @@ export class Direction {
     this.#ops.overLimit();
   }
 
-  #call(pos: number, fn: () => number | undefined): number | undefined {
+  // One method per callback kind rather than a closure per call: these run for every filter of
+  // every request.
+  #callHeaders(pos: number, map: HeaderMap, eos: boolean): number | undefined {
     this.#inCall = pos;
     this.#continueWhileInCall = false;
     try {
-      return fn();
+      return this.#ops.headers(pos, map, eos);
+    } finally {
+      this.#inCall = -1;
+    }
+  }
+
+  #callData(pos: number, body: BodyBuffer): number | undefined {
+    this.#inCall = pos;
+    this.#continueWhileInCall = false;
+    try {
+      return this.#ops.data(pos, body);
+    } finally {
+      this.#inCall = -1;
+    }
+  }
+
+  #callTrailers(pos: number, map: HeaderMap): number | undefined {
+    this.#inCall = pos;
+    this.#continueWhileInCall = false;
+    try {
+      return this.#ops.trailers(pos, map);
     } finally {
       this.#inCall = -1;
     }
@@ -252,7 +274,7 @@ export class Direction {
 
   #runHeaders(from: number, map: HeaderMap, eos: boolean): void {
     for (let pos = from; pos < this.#ops.count; pos++) {
-      const status = this.#call(pos, () => this.#ops.headers(pos, map, eos));
+      const status = this.#callHeaders(pos, map, eos);
       if (this.#ops.stopped()) return;
       if (status === undefined || status === FilterHeadersStatus.Continue || this.#takeContinue()) continue;
       const stopAll = status !== FilterHeadersStatus.StopIteration;
@@ -278,7 +300,7 @@ export class Direction {
         return;
       }
       const body = new BodyBuffer(bytes, eos);
-      const status = this.#call(pos, () => this.#ops.data(pos, body));
+      const status = this.#callData(pos, body);
       if (this.#ops.stopped()) return;
       bytes = body.bytes;
       if (status === undefined || status === FilterDataStatus.Continue || this.#takeContinue()) continue;
@@ -304,12 +326,12 @@ export class Direction {
         held.trailers = map;
         if (held.mode === 'stop-all') return;
         held.trailersDelivered = true;
-        const status = this.#call(held.pos, () => this.#ops.trailers(held.pos, map));
+        const status = this.#callTrailers(held.pos, map);
         if (this.#ops.stopped()) return;
         if (status === undefined || status === 0 || this.#takeContinue()) this.continueFrom(held.pos);
         return;
       }
-      const status = this.#call(pos, () => this.#ops.trailers(pos, map));
+      const status = this.#callTrailers(pos, map);
       if (this.#ops.stopped()) return;
       if (status === undefined || status === 0 || this.#takeContinue()) continue;
       this.#addHold({

@@ -19,6 +19,10 @@ import { unwatchVm, watchVm, type VmWatcher } from './vm-watch.js';
 
 const DEFAULT_LIMIT = 1024 * 1024;
 
+/** Which stream callback #invoke runs (a number, so no closure is made per callback). */
+const Call = { RequestHeaders: 0, RequestBody: 1, RequestTrailers: 2, ResponseHeaders: 3, ResponseBody: 4, ResponseTrailers: 5 } as const;
+type Call = (typeof Call)[keyof typeof Call];
+
 export class HttpStream {
   readonly filters: readonly ChainFilter[];
   readonly #sink: StreamSink;
@@ -48,17 +52,9 @@ export class HttpStream {
     const n = filters.length;
     this.request = new Direction({
       count: n,
-      headers: (pos, map, eos) => this.#invoke(pos, (c) => {
-        c.requestHeaders = map;
-        c.requestHeadersWritable = true;
-        return c.onRequestHeaders(map.size, eos);
-      }),
-      data: (pos, body) => this.#invoke(pos, (c) => this.#withBody(c, 'request', body, () => c.onRequestBody(body.bytes.length, body.endOfStream))),
-      trailers: (pos, map) => this.#invoke(pos, (c) => {
-        c.requestTrailers = map;
-        c.requestTrailersWritable = true;
-        return c.onRequestTrailers(map.size);
-      }),
+      headers: (pos, map, eos) => this.#invoke(pos, Call.RequestHeaders, map, eos),
+      data: (pos, body) => this.#invoke(pos, Call.RequestBody, body, false),
+      trailers: (pos, map) => this.#invoke(pos, Call.RequestTrailers, map, false),
       sinkHeaders: (map, eos) => {
         // Headers stay writable (by any plugin, e.g. from a callout answer) until they leave.
         for (const c of this.#contexts) if (c) c.requestHeadersWritable = false;
@@ -80,7 +76,12 @@ export class HttpStream {
       pause: (p) => this.#sink.pause?.('request', p),
     });
     this.response = new Direction(this.#responseOps(0, () => this.#responseStopped));
-    for (const vm of new Set(filters.map((f) => f.vm))) watchVm(vm, this.#watcher);
+    for (let i = 0; i < n; i++) {
+      const vm = filters[i]!.vm;
+      let seen = false;
+      for (let j = 0; j < i && !seen; j++) seen = filters[j]!.vm === vm;
+      if (!seen) watchVm(vm, this.#watcher);
+    }
   }
 
   readonly #watcher: VmWatcher = { vmFailed: (vm) => this.#vmFailed(vm) };
@@ -210,17 +211,9 @@ export class HttpStream {
     const skip = (pos: number) => this.#contexts[rev(pos)]?.created !== true;
     return {
       count: n - start,
-      headers: (pos, map, eos) => skip(pos) ? undefined : this.#invoke(rev(pos), (c) => {
-        c.responseHeaders = map;
-        c.responseHeadersWritable = true;
-        return c.onResponseHeaders(map.size, eos);
-      }),
-      data: (pos, body) => skip(pos) ? undefined : this.#invoke(rev(pos), (c) => this.#withBody(c, 'response', body, () => c.onResponseBody(body.bytes.length, body.endOfStream))),
-      trailers: (pos, map) => skip(pos) ? undefined : this.#invoke(rev(pos), (c) => {
-        c.responseTrailers = map;
-        c.responseTrailersWritable = true;
-        return c.onResponseTrailers(map.size);
-      }),
+      headers: (pos, map, eos) => skip(pos) ? undefined : this.#invoke(rev(pos), Call.ResponseHeaders, map, eos),
+      data: (pos, body) => skip(pos) ? undefined : this.#invoke(rev(pos), Call.ResponseBody, body, false),
+      trailers: (pos, map) => skip(pos) ? undefined : this.#invoke(rev(pos), Call.ResponseTrailers, map, false),
       sinkHeaders: (map, eos) => {
         for (const c of this.#contexts) if (c) c.responseHeadersWritable = false;
         this.#responseStarted = true;
@@ -262,7 +255,39 @@ export class HttpStream {
     this.sendLocalReply({ status, details, body: utf8Encode(text), headers: [], grpcStatus: undefined });
   }
 
-  #withBody(c: HttpContext, side: 'request' | 'response', body: BodyBuffer, fn: () => number): number {
+  /** Runs one stream callback on context `c`, making its map or body visible to it first. */
+  #dispatch(c: HttpContext, call: Call, arg: HeaderMap | BodyBuffer, eos: boolean): number {
+    switch (call) {
+      case Call.RequestHeaders: {
+        const map = arg as HeaderMap;
+        c.requestHeaders = map;
+        c.requestHeadersWritable = true;
+        return c.onRequestHeaders(map.size, eos);
+      }
+      case Call.RequestTrailers: {
+        const map = arg as HeaderMap;
+        c.requestTrailers = map;
+        c.requestTrailersWritable = true;
+        return c.onRequestTrailers(map.size);
+      }
+      case Call.ResponseHeaders: {
+        const map = arg as HeaderMap;
+        c.responseHeaders = map;
+        c.responseHeadersWritable = true;
+        return c.onResponseHeaders(map.size, eos);
+      }
+      case Call.ResponseTrailers: {
+        const map = arg as HeaderMap;
+        c.responseTrailers = map;
+        c.responseTrailersWritable = true;
+        return c.onResponseTrailers(map.size);
+      }
+      default:
+        return this.#withBody(c, call === Call.RequestBody ? 'request' : 'response', arg as BodyBuffer);
+    }
+  }
+
+  #withBody(c: HttpContext, side: 'request' | 'response', body: BodyBuffer): number {
     if (side === 'request') c.requestBody = body;
     else c.responseBody = body;
     if (body.endOfStream) {
@@ -271,7 +296,7 @@ export class HttpStream {
     }
     let status: number | undefined;
     try {
-      status = fn();
+      status = side === 'request' ? c.onRequestBody(body.bytes.length, body.endOfStream) : c.onResponseBody(body.bytes.length, body.endOfStream);
       return status;
     } finally {
       // A filter that keeps the body buffered (1/2) can still read and edit it while paused
@@ -295,13 +320,13 @@ export class HttpStream {
   }
 
   /** Runs one callback of filter `pos`, applying its failStrategy when its VM fails. */
-  #invoke(pos: number, fn: (c: HttpContext) => number, after?: () => void): number | undefined {
+  #invoke(pos: number, call: Call, arg: HeaderMap | BodyBuffer, eos: boolean): number | undefined {
     if (this.#skipped[pos]) return undefined;
     const f = this.filters[pos]!;
     const failedBefore = f.vm.failure !== undefined;
     try {
       if (failedBefore) throw f.vm.failure;
-      return fn(this.#context(pos));
+      return this.#dispatch(this.#context(pos), call, arg, eos);
     } catch (e) {
       const err = e instanceof WasmgateError ? e : new WasmgateError('WG_VM_TRAP', String(e), { cause: e });
       this.#opts.onFilterError?.(f, err);
@@ -309,10 +334,9 @@ export class HttpStream {
       if (f.failStrategy === 'FAIL_OPEN') return undefined;
       this.sendLocalReply(this.#failReply(f, failedBefore ? 'WG_VM_FAILED' : err.code), undefined, f);
       return undefined;
-    } finally {
-      after?.();
     }
   }
+
 
   #localStart = 0;
 
