@@ -2,7 +2,7 @@
  * `wasmgate serve --config <file|dir> [--config …] [--listen HOST:PORT] [--admin HOST:PORT]
  *                [--access-log stdout|FILE] [--no-watch]`
  */
-import { appendFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LogLevel } from '@wasmgate/host';
@@ -33,9 +33,10 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
     return 2;
   }
   const levels = ['trace', 'debug', 'info', 'warn', 'error', 'critical'];
-  const logger = createLogger((l) => io.err(l), Math.max(0, levels.indexOf(values['log-level'] ?? 'info')) as LogLevel);
-  const accessPath = values['access-log'];
-  const accessLog = accessPath === undefined ? undefined : accessPath === 'stdout' ? (l: string) => io.out(l) : (l: string) => appendFileSync(resolve(io.cwd, accessPath), `${l}\n`);
+  if (values['log-level'] !== undefined && !levels.includes(values['log-level'])) {
+    io.err(`error WG_CLI_USAGE: --log-level must be one of ${levels.join(', ')}`);
+    return 2;
+  }
   const configPaths = values.config.map((c) => resolve(io.cwd, c));
   const overrides = { ...(values.listen ? { listen: values.listen } : {}), ...(values.admin ? { admin: values.admin } : {}) };
   // A broken config is refused with exactly the report `wasmgate validate` prints (docs/config.md).
@@ -44,6 +45,10 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
     for (const line of formatReport(checked.errors, checked.warnings, { files: checked.sources.length, cwd: io.cwd }).split('\n')) io.err(line);
     return 2;
   }
+  // Flags win over the Gateway manifest's spec.logLevel / spec.accessLog.
+  const level = values['log-level'] ?? checked.config?.gateway.logLevel ?? 'info';
+  const logger = createLogger((l) => io.err(l), levels.indexOf(level) as LogLevel);
+  const accessLog = accessLogWriter(values['access-log'] ?? checked.config?.gateway.accessLog, io);
   try {
     const gw = await Gateway.start({
       configPaths, overrides,
@@ -61,3 +66,11 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
     return renderError(io, e);
   }
 };
+
+/** `stdout`, or a file appended to through a stream (never a synchronous write per request). */
+function accessLogWriter(target: string | undefined, io: CliIo): ((line: string) => void) | undefined {
+  if (target === undefined) return undefined;
+  if (target === 'stdout') return (l) => io.out(l);
+  const out = createWriteStream(resolve(io.cwd, target), { flags: 'a' });
+  return (l) => void out.write(`${l}\n`);
+}
