@@ -341,7 +341,10 @@ function isDirectory(p: string): boolean {
 
 function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      const why = e.code === 'EADDRINUSE' ? 'the address is already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
+      reject(new WasmgateError('WG_PROXY_LISTEN', `cannot listen on ${host}:${port}: ${why}`, { cause: e }));
+    });
     server.listen(port, host, () => {
       server.off('error', reject);
       resolve();

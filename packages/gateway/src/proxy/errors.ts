@@ -2,6 +2,10 @@
 import { defineErrors, registerErrors } from '@wasmgate/host';
 
 export const PROXY_ERRORS = defineErrors({
+  WG_PROXY_LISTEN: {
+    summary: 'The gateway cannot open its data-plane or admin listener (address in use, permission denied).',
+    hint: 'Pick another --listen/--admin address (or spec.listen/spec.admin on the Gateway), or stop the process using it.',
+  },
   WG_PROXY_NO_ROUTE: {
     summary: 'No Ingress rule matches the request host and path (404).',
     hint: 'Add an Ingress rule (or spec.defaultBackend) for this host/path.',
