@@ -1,0 +1,147 @@
+// Process helpers: spawn pinned servers, wait for ports, read CPU time and RSS from /proc.
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import { cpus } from 'node:os';
+
+const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+const HAS_TASKSET = spawnSync('taskset', ['-V']).status === 0;
+
+/**
+ * Which CPUs each role gets. The proxy under test always has a core of its own; the origin and the
+ * load generator share what is left (on a 2-core machine, the other core).
+ */
+export function cpuLayout() {
+  const n = cpus().length;
+  if (!HAS_TASKSET || n < 2) return { cores: n, pinned: false, proxy: undefined, origin: undefined, load: undefined };
+  if (n === 2) return { cores: n, pinned: true, proxy: '1', origin: '0', load: '0' };
+  return { cores: n, pinned: true, proxy: String(n - 1), origin: '0', load: n > 3 ? `1-${n - 2}` : '1' };
+}
+
+const IS_ROOT = process.getuid?.() === 0;
+
+/**
+ * argv prefixed with taskset when pinning is possible, and with `nice -n -10` when we may raise
+ * priority (root): the machine may be shared, and the processes under measurement should not wait
+ * behind unrelated work on their CPU.
+ */
+export function pinned(cpuList, argv) {
+  const pin = cpuList !== undefined && HAS_TASKSET ? ['taskset', '-c', cpuList, ...argv] : argv;
+  return IS_ROOT ? ['nice', '-n', '-10', ...pin] : pin;
+}
+
+export function start(argv, opts = {}) {
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  child.output = '';
+  child.stdout.on('data', (d) => { child.output += d; });
+  child.stderr.on('data', (d) => { child.output += d; });
+  return child;
+}
+
+export function waitForPort(port, timeoutMs = 20_000, child) {
+  const until = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (child && child.exitCode !== null) return reject(new Error(`process exited (${child.exitCode}): ${child.output.slice(-2000)}`));
+      const s = connect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(); });
+      s.on('error', () => {
+        s.destroy();
+        if (Date.now() > until) reject(new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms${child ? `: ${child.output.slice(-2000)}` : ''}`));
+        else setTimeout(attempt, 50);
+      });
+    };
+    attempt();
+  });
+}
+
+export async function stop(child, timeoutMs = 5000) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  await exited;
+  clearTimeout(t);
+}
+
+/** pid and its descendants (nginx master → workers). */
+export function family(pid) {
+  const children = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out = [];
+  const walk = (p) => { out.push(p); for (const c of children.get(p) ?? []) walk(c); };
+  walk(pid);
+  return out;
+}
+
+/** CPU seconds (user + system) used so far by pid and its descendants. */
+export function cpuSeconds(pid) {
+  let ticks = 0;
+  for (const p of family(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks / TICKS;
+}
+
+/** Resident set size (and its peak) in MiB, summed over pid and its descendants. */
+export function memory(pid) {
+  let rss = 0;
+  let hwm = 0;
+  for (const p of family(pid)) {
+    try {
+      const s = readFileSync(`/proc/${p}/status`, 'utf8');
+      rss += Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0);
+      hwm += Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { rssMiB: Math.round(rss / 102.4) / 10, peakMiB: Math.round(hwm / 102.4) / 10 };
+}
+
+export function loadAverage() {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** CPU seconds all CPUs spent busy (not idle or iowait) since boot, from /proc/stat. */
+export function machineBusySeconds() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = f;
+  return (user + nice + system + irq + softirq + steal) / TICKS;
+}
+
+/** Runs argv to completion without blocking the event loop; resolves with its stdout. */
+export function runAsync(argv, timeoutMs = 300_000) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(t);
+      if (code === 0) resolve(out);
+      else reject(new Error(`${argv.join(' ')} exited ${code}: ${err.slice(-2000)}`));
+    });
+  });
+}

@@ -1,0 +1,388 @@
+// wasmgate benchmark: one command, one run, everything side by side on this machine.
+//   npm run bench                  full run (about 6 minutes)
+//   npm run bench -- --quick       fewer, shorter runs (under a minute); same output files
+// Options: --rate N (fixed offered load, requests/s, default 1000), --no-docs (skip
+// docs/performance.md), --out FILE (default bench/results/latest.json).
+// Everything listens on 127.0.0.1; every load run is bounded in time; child processes are stopped
+// on exit. See docs/performance.md for what is measured and how.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { FIXTURES, GO_FIXTURES, REPO_ROOT } from './lib/fixtures.mjs';
+import { gatewayConfig } from './lib/gateway-config.mjs';
+import { Histogram } from './lib/histogram.mjs';
+import { nginxArgv, nginxVersion, originConfig, proxyConfig } from './lib/nginx.mjs';
+import { cpuLayout, cpuSeconds, loadAverage, machineBusySeconds, memory, pinned, runAsync, start, stop, waitForPort } from './lib/procs.mjs';
+import { renderMarkdown } from './lib/report.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rate: { type: 'string', default: '1000' },
+    'no-docs': { type: 'boolean', default: false },
+    out: { type: 'string', default: join(REPO_ROOT, 'bench/results/latest.json') },
+  },
+});
+const QUICK = args.quick;
+const RATE = Number(args.rate);
+const PLAN = QUICK
+  ? { wrkRounds: 1, wrkWarmS: 1, wrkS: 2, rounds: 1, warmMs: 500, fixedMs: 1500, coldRuns: 1, quietWaitMs: 0 }
+  : { wrkRounds: 3, wrkWarmS: 1, wrkS: 5, rounds: 3, warmMs: 1000, fixedMs: 5000, coldRuns: 5, quietWaitMs: 10_000 };
+const WRK_CONNECTIONS = 32;
+const TMP = join(REPO_ROOT, 'bench/results/tmp');
+const NODE = process.execPath;
+const PORTS = { origin: 18080, nginx: 18081, gatewayBase: 18090, adminBase: 18190 };
+
+const started = Date.now();
+const log = (msg) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`);
+const children = new Set();
+const cleanup = async () => { await Promise.all([...children].map((c) => stop(c))); };
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { void cleanup().then(() => process.exit(130)); });
+
+function checkNode() {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < 22 || (major === 22 && minor < 12)) {
+    console.error(`bench: Node ${process.version} is too old; run it through npm (npm run bench) so the project's Node 24 is used`);
+    process.exit(2);
+  }
+}
+
+/** nginx and wrk, installed with apt when missing (the bench may; tests never need them). */
+function ensureTools() {
+  const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+  const missing = ['nginx', 'wrk'].filter((c) => !has(c));
+  if (missing.length === 0) return;
+  log(`installing ${missing.join(' ')} with apt-get`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const run = (argv) => spawnSync(argv[0], argv.slice(1), { stdio: 'inherit', env, timeout: 300_000 }).status === 0;
+  if (!run(['apt-get', 'update', '-qq']) || !run(['apt-get', 'install', '-y', '-qq', ...missing])) {
+    console.error(`bench: could not install ${missing.join(' ')}; install them (apt-get install -y nginx wrk) and run again`);
+    process.exit(2);
+  }
+}
+
+function childJson(argv, cpu) {
+  const r = spawnSync(pinned(cpu, argv)[0], pinned(cpu, argv).slice(1), { encoding: 'utf8', timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1));
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const round = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+
+// ---- host alone -----------------------------------------------------------------------------------
+
+function hostBenchmarks(layout) {
+  log('host micro-benchmarks (no sockets)');
+  const micro = childJson([NODE, join(REPO_ROOT, 'bench/lib/micro.mjs'), ...(QUICK ? ['--quick'] : [])], layout.proxy);
+  log('cold starts of the Go fixtures (one fresh process each)');
+  const cold = {};
+  for (const fx of GO_FIXTURES) {
+    const runs = [];
+    for (let i = 0; i < PLAN.coldRuns; i++) runs.push(childJson([NODE, join(REPO_ROOT, 'bench/lib/cold-start.mjs'), fx.path, fx.config ?? ''], layout.proxy));
+    const pick = (k) => round(median(runs.map((r) => r[k])), 2);
+    cold[fx.key] = {
+      bytes: runs[0].bytes, runs: runs.length, total_ms: pick('total_ms'), compile_ms: pick('compile_ms'),
+      instantiate_start_ms: pick('instantiate_start_ms'), configure_ms: pick('configure_ms'),
+      first_request_ms: pick('first_request_ms'), second_vm_ms: pick('second_vm_ms'),
+    };
+  }
+  return { micro, cold };
+}
+
+// ---- over sockets ---------------------------------------------------------------------------------
+
+function variants() {
+  const go = FIXTURES.find((f) => f.key === 'go').path;
+  return [
+    { key: 'nginx', label: 'nginx proxy_pass (1 worker)', kind: 'nginx' },
+    { key: 'none', label: 'wasmgate, no plugin', plugins: [] },
+    { key: 'go', label: 'wasmgate + headers-bench (Go)', plugins: [go] },
+    { key: 'go_x5', label: 'wasmgate + 5 × headers-bench (Go)', plugins: [go, go, go, go, go] },
+    { key: 'as', label: 'wasmgate + headers-bench (AssemblyScript)', plugins: [FIXTURES.find((f) => f.key === 'as').path] },
+    { key: 'c', label: 'wasmgate + headers-bench (C)', plugins: [FIXTURES.find((f) => f.key === 'c').path] },
+  ];
+}
+
+async function startServers(layout, list) {
+  rmSync(join(TMP, 'servers'), { recursive: true, force: true });
+  const prefix = join(TMP, 'servers');
+  mkdirSync(prefix, { recursive: true });
+  const origin = start(pinned(layout.origin, nginxArgv(originConfig(prefix, PORTS.origin))));
+  children.add(origin);
+  await waitForPort(PORTS.origin, 10_000, origin);
+  const procs = {};
+  let i = 0;
+  for (const v of list) {
+    if (v.kind === 'nginx') {
+      v.port = PORTS.nginx;
+      procs[v.key] = start(pinned(layout.proxy, nginxArgv(proxyConfig(prefix, v.port, PORTS.origin))));
+    } else {
+      v.port = PORTS.gatewayBase + i;
+      const dir = gatewayConfig(prefix, v.key, { port: v.port, adminPort: PORTS.adminBase + i, originPort: PORTS.origin, plugins: v.plugins });
+      i++;
+      procs[v.key] = start(pinned(layout.proxy, [NODE, join(REPO_ROOT, 'packages/gateway/bin/wasmgate.js'), 'serve', '--config', dir, '--no-watch', '--log-level', 'warn']), { cwd: REPO_ROOT });
+    }
+    children.add(procs[v.key]);
+  }
+  await Promise.all(list.map((v) => waitForPort(v.port, 60_000, procs[v.key])));
+  for (const v of list) {
+    const r = await fetch(`http://127.0.0.1:${v.port}/check`);
+    const body = await r.text();
+    if (r.status !== 200 || body !== 'ok\n') throw new Error(`${v.key}: GET /check answered ${r.status} ${JSON.stringify(body.slice(0, 200))}`);
+  }
+  return { origin, procs };
+}
+
+function wrk(layout, port, seconds) {
+  const argv = pinned(layout.load, ['wrk', '-t1', `-c${WRK_CONNECTIONS}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`]);
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
+  if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}`);
+  const out = r.stdout;
+  const num = (re) => Number(re.exec(out)?.[1] ?? NaN);
+  const requests = num(/(\d+) requests in/);
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
+  const socketErrors = /Socket errors: (.*)/.exec(out)?.[1];
+  return { rps: num(/Requests\/sec:\s+([\d.]+)/), requests, non2xx: Number(errors ?? 0), socketErrors: socketErrors ?? null };
+}
+
+/**
+ * Closed-loop throughput with wrk, `rounds` times per variant (interleaved); the median round by
+ * CPU per request is reported, with its requests/s.
+ */
+async function throughput(layout, list, procs) {
+  const runs = Object.fromEntries(list.map((v) => [v.key, []]));
+  for (let r = 0; r < PLAN.wrkRounds; r++) {
+    for (const v of list) {
+      await quietMoment(PLAN.quietWaitMs);
+      log(`throughput (round ${r + 1}/${PLAN.wrkRounds}, wrk -c${WRK_CONNECTIONS}, ${PLAN.wrkS} s): ${v.label}`);
+      wrk(layout, v.port, PLAN.wrkWarmS);
+      const pid = procs[v.key].pid;
+      const c0 = cpuSeconds(pid);
+      const w = wrk(layout, v.port, PLAN.wrkS);
+      const c1 = cpuSeconds(pid);
+      runs[v.key].push({ ...w, rps: round(w.rps, 0), proxy_cpu_util: round((c1 - c0) / PLAN.wrkS, 2), cpu_us_per_req_saturated: round(((c1 - c0) / w.requests) * 1e6, 1) });
+    }
+  }
+  return Object.fromEntries(list.map((v) => {
+    const sorted = [...runs[v.key]].sort((a, b) => a.cpu_us_per_req_saturated - b.cpu_us_per_req_saturated);
+    const mid = sorted[Math.floor((sorted.length - 1) / 2)];
+    return [v.key, { ...mid, rps: round(median(runs[v.key].map((x) => x.rps)), 0), non2xx: runs[v.key].reduce((n, x) => n + x.non2xx, 0), rounds: runs[v.key] }];
+  }));
+}
+
+/** CPU (in cores) used by everything else on the machine while `fn` ran, given what we used. */
+async function measured(fn, ownPids) {
+  const b0 = machineBusySeconds();
+  const o0 = ownPids.map((p) => cpuSeconds(p));
+  const t0 = Date.now();
+  const out = await fn();
+  const wall = (Date.now() - t0) / 1000;
+  const own = ownPids.reduce((sum, p, i) => sum + cpuSeconds(p) - o0[i], 0) + (out.selfCpuSeconds ?? 0);
+  out.backgroundCores = round(Math.max(0, machineBusySeconds() - b0 - own) / wall, 2);
+  return out;
+}
+
+/** Waits (bounded) for a moment when the rest of the machine uses under half a core. */
+async function quietMoment(maxWaitMs) {
+  const until = Date.now() + maxWaitMs;
+  for (;;) {
+    const b0 = machineBusySeconds();
+    await new Promise((r) => setTimeout(r, 500));
+    const busy = (machineBusySeconds() - b0) / 0.5;
+    if (busy < 0.5 || Date.now() >= until) return round(busy, 2);
+  }
+}
+
+async function loadRun(layout, v, procs, originPid) {
+  const argv = pinned(layout.load, [NODE, join(REPO_ROOT, 'bench/lib/loadgen.mjs'), JSON.stringify({ port: v.port, rate: RATE, durationMs: PLAN.fixedMs, warmupMs: PLAN.warmMs })]);
+  const pid = procs[v.key].pid;
+  const c0 = cpuSeconds(pid);
+  const res = await measured(async () => JSON.parse((await runAsync(argv)).trim().split('\n').at(-1)), [pid, originPid]);
+  res.proxyCpu = cpuSeconds(pid) - c0;
+  return res;
+}
+
+/**
+ * Fixed-rate runs. Each plugin variant runs right after a run of the no-plugin gateway, so every
+ * added-latency figure compares two runs made under the same conditions; nginx runs on its own.
+ */
+async function fixedRate(layout, list, procs, originPid) {
+  const acc = Object.fromEntries(list.map((v) => [v.key, { service: new Histogram(), corrected: new Histogram(), runs: [], cpu: 0, sent: 0, errors: 0, non2xx: 0, unanswered: 0 }]));
+  const record = (v, res) => {
+    const a = acc[v.key];
+    a.service.merge(Histogram.fromJSON(res.histograms.service));
+    a.corrected.merge(Histogram.fromJSON(res.histograms.corrected));
+    a.runs.push({ p50: res.service_us.p50, p99: res.service_us.p99, achievedRate: res.achievedRate, late: res.late, backgroundCores: res.backgroundCores });
+    a.cpu += res.proxyCpu;
+    a.sent += res.sent;
+    a.errors += res.errors;
+    a.non2xx += res.non2xx;
+    a.unanswered += res.unanswered;
+  };
+  const none = list.find((v) => v.key === 'none');
+  const plugins = list.filter((v) => v.plugins?.length);
+  const pairs = Object.fromEntries(plugins.map((v) => [v.key, []]));
+  const what = `${RATE}/s, ${PLAN.fixedMs / 1000} s after ${PLAN.warmMs / 1000} s warm-up`;
+  for (let r = 0; r < PLAN.rounds; r++) {
+    for (const v of list.filter((x) => x.kind === 'nginx')) {
+      await quietMoment(PLAN.quietWaitMs);
+      log(`fixed rate (round ${r + 1}/${PLAN.rounds}, ${what}): ${v.label}`);
+      record(v, await loadRun(layout, v, procs, originPid));
+    }
+    for (const v of plugins) {
+      await quietMoment(PLAN.quietWaitMs);
+      log(`fixed rate (round ${r + 1}/${PLAN.rounds}, ${what}): ${none.label}, then ${v.label}`);
+      const a = await loadRun(layout, none, procs, originPid);
+      const b = await loadRun(layout, v, procs, originPid);
+      record(none, a);
+      record(v, b);
+      pairs[v.key].push({ p50: round(b.service_us.p50 - a.service_us.p50, 1), p99: round(b.service_us.p99 - a.service_us.p99, 1), backgroundCores: round(Math.max(a.backgroundCores, b.backgroundCores), 2) });
+    }
+  }
+  const us = (h, p) => round(h.percentile(p) / 1000, 1);
+  return Object.fromEntries(list.map((v) => {
+    const a = acc[v.key];
+    return [v.key, {
+      requests: a.service.total, errors: a.errors, non2xx: a.non2xx, unanswered: a.unanswered,
+      p50_us: us(a.service, 50), p90_us: us(a.service, 90), p99_us: us(a.service, 99), p999_us: us(a.service, 99.9), mean_us: round(a.service.mean / 1000, 1),
+      corrected_p50_us: us(a.corrected, 50), corrected_p99_us: us(a.corrected, 99),
+      runs: a.runs,
+      pairs: pairs[v.key],
+      cpu_us_per_req: round((a.cpu / a.sent) * 1e6, 1),
+    }];
+  }));
+}
+
+async function overSockets(layout) {
+  const list = variants();
+  log(`starting origin, nginx proxy and ${list.length - 1} wasmgate variants`);
+  const { origin, procs } = await startServers(layout, list);
+  try {
+    const tp = await throughput(layout, list, procs);
+    const fixed = await fixedRate(layout, list, procs, origin.pid);
+    const mem = Object.fromEntries(list.map((v) => [v.key, memory(procs[v.key].pid)]));
+    return { list, tp, fixed, mem };
+  } finally {
+    await Promise.all([origin, ...Object.values(procs)].map((c) => stop(c)));
+  }
+}
+
+// ---- results --------------------------------------------------------------------------------------
+
+function summarize({ micro, cold }, { list, tp, fixed, mem }, layout, meta) {
+  const none = fixed.none;
+  const variantsOut = {};
+  for (const v of list) {
+    const f = fixed[v.key];
+    const plugin = v.kind !== 'nginx' && v.key !== 'none';
+    variantsOut[v.key] = {
+      label: v.label,
+      plugins: v.plugins?.length ?? 0,
+      rps: tp[v.key].rps,
+      rps_rounds: tp[v.key].rounds.map((x) => x.rps),
+      proxy_cpu_util: tp[v.key].proxy_cpu_util,
+      cpu_us_per_req_saturated: tp[v.key].cpu_us_per_req_saturated,
+      wrk_non2xx: tp[v.key].non2xx,
+      wrk_socket_errors: tp[v.key].socketErrors,
+      latency_us: { p50: f.p50_us, p90: f.p90_us, p99: f.p99_us, p999: f.p999_us, mean: f.mean_us, corrected_p50: f.corrected_p50_us, corrected_p99: f.corrected_p99_us },
+      fixed_rate: { rate: RATE, requests: f.requests, errors: f.errors, non2xx: f.non2xx, unanswered: f.unanswered, runs: f.runs },
+      cpu_us_per_req: f.cpu_us_per_req,
+      rss_mib: mem[v.key].rssMiB,
+      peak_rss_mib: mem[v.key].peakMiB,
+      ...(plugin ? {
+        // The median over back-to-back (no plugin, plugin) pairs; the difference of the merged
+        // histograms is kept as well.
+        added_latency_us_p50: round(median(f.pairs.map((x) => x.p50)), 1),
+        added_latency_us_p99: round(median(f.pairs.map((x) => x.p99)), 1),
+        added_latency_us_pairs: f.pairs,
+        added_latency_us_p50_merged: round(f.p50_us - none.p50_us, 1),
+        added_latency_us_p99_merged: round(f.p99_us - none.p99_us, 1),
+        added_cpu_us_per_req: round(f.cpu_us_per_req - none.cpu_us_per_req, 1),
+        ratio_plugin_vs_none: round(tp[v.key].rps / tp.none.rps, 3),
+      } : {}),
+      ...(v.kind !== 'nginx' ? {
+        ratio_vs_nginx: round(tp[v.key].rps / tp.nginx.rps, 3),
+        ratio_vs_nginx_cpu: round(tp.nginx.cpu_us_per_req_saturated / tp[v.key].cpu_us_per_req_saturated, 3),
+      } : {}),
+    };
+  }
+  const rps = Object.fromEntries(Object.entries(variantsOut).map(([k, v]) => [k, v.rps]));
+  const pick = (k) => Object.fromEntries(Object.entries(variantsOut).filter(([, v]) => v[k] !== undefined).map(([key, v]) => [key, v[k]]));
+  const go = variantsOut.go;
+  const targets = [
+    { name: 'added latency, one headers-bench plugin (Go), p50', target: '≤ 20 µs', value: go.added_latency_us_p50, unit: 'µs', met: go.added_latency_us_p50 <= 20 },
+    { name: 'wasmgate 1-core throughput, no plugin, vs nginx proxy_pass', target: '≥ 0.6×', value: variantsOut.none.ratio_vs_nginx, unit: '×', met: variantsOut.none.ratio_vs_nginx >= 0.6 },
+    { name: 'throughput with one headers-bench plugin (Go) vs no plugin', target: '≥ 0.9×', value: go.ratio_plugin_vs_none, unit: '×', met: go.ratio_plugin_vs_none >= 0.9 },
+    ...GO_FIXTURES.map((fx) => ({ name: `cold start, Go ${fx.key} (compile + instantiate + start + configure)`, target: '≤ 150 ms', value: cold[fx.key].total_ms, unit: 'ms', met: cold[fx.key].total_ms <= 150 })),
+  ];
+  return {
+    date: new Date().toISOString(),
+    mode: QUICK ? 'quick' : 'full',
+    machine: { cores: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', ...meta },
+    layout: { pinned: layout.pinned, proxy_cpu: layout.proxy ?? null, origin_cpu: layout.origin ?? null, load_cpu: layout.load ?? null },
+    plan: { ...PLAN, rate: RATE, wrk_connections: WRK_CONNECTIONS },
+    commands: {
+      full: 'npm run bench',
+      quick: 'npm run bench -- --quick',
+      micro: 'node bench/lib/micro.mjs',
+      cold_start: 'node bench/lib/cold-start.mjs fixtures/go/headers-bench/plugin.wasm',
+    },
+    rps,
+    ratio_vs_nginx: pick('ratio_vs_nginx'),
+    ratio_vs_nginx_cpu: pick('ratio_vs_nginx_cpu'),
+    ratio_plugin_vs_none: pick('ratio_plugin_vs_none'),
+    added_latency_us_p50: pick('added_latency_us_p50'),
+    added_latency_us_p99: pick('added_latency_us_p99'),
+    cold_start_ms: Object.fromEntries(Object.entries(cold).map(([k, v]) => [k, v.total_ms])),
+    callback_ns: micro.callback_ns,
+    stream_ns: micro.stream_ns,
+    targets,
+    variants: variantsOut,
+    host: { micro, cold_start: cold },
+  };
+}
+
+async function main() {
+  checkNode();
+  ensureTools();
+  mkdirSync(TMP, { recursive: true });
+  const layout = cpuLayout();
+  const load0 = loadAverage();
+  log(`${layout.cores} cores; ${layout.pinned ? `proxy on CPU ${layout.proxy}, origin on ${layout.origin}, load generators on ${layout.load}` : 'not pinned'}; mode ${QUICK ? 'quick' : 'full'}`);
+  const hostResults = hostBenchmarks(layout);
+  const socketResults = await overSockets(layout);
+  const meta = {
+    node: process.version,
+    nginx: nginxVersion() ?? null,
+    wrk: (spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout || '').split('\n')[0].split(' Copyright')[0].trim(),
+    undici: JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules/undici/package.json'), 'utf8')).version,
+    load_average_start: load0,
+    load_average_end: loadAverage(),
+    duration_s: Math.round((Date.now() - started) / 1000),
+  };
+  const results = summarize(hostResults, socketResults, layout, meta);
+  mkdirSync(join(args.out, '..'), { recursive: true });
+  writeFileSync(args.out, `${JSON.stringify(results, null, 2)}\n`);
+  log(`wrote ${args.out}`);
+  const md = renderMarkdown(results);
+  if (!args['no-docs']) {
+    writeFileSync(join(REPO_ROOT, 'docs/performance.md'), md);
+    log('wrote docs/performance.md');
+  }
+  process.stdout.write(`${md.split('<!-- table:end -->')[0].split('<!-- table:start -->')[1] ?? ''}\n`);
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(`bench: ${e instanceof Error ? e.stack : e}`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}
