@@ -7,6 +7,7 @@ import { LIFTED_START_EXPORT } from './abi/start-section.js';
 import { AbiVersion, LogLevel } from './abi/constants.js';
 import { Context, VmContext } from './context/context.js';
 import { HttpContext, type HttpStreamHost } from './context/http-context.js';
+import { IdTable } from './context/id-table.js';
 import { RootContext, type RootOptions } from './context/root-context.js';
 import type { CalloutAnswer, VmScope } from './context/scope.js';
 import { WasmgateError } from './errors.js';
@@ -52,7 +53,10 @@ export class PluginVm implements VmScope {
 
   readonly #exports: WebAssembly.Exports;
   readonly #fns = new Map<string, ((...a: unknown[]) => unknown) | null>();
+  /** The VM context and the root contexts (few, long-lived). */
   readonly #contexts = new Map<number, Context>();
+  /** HTTP stream contexts: one per request, so kept where coming and going allocates nothing. */
+  readonly #streamContexts = new IdTable<Context>();
   readonly #vmContext: VmContext;
   readonly #after: (() => void)[] = [];
   readonly #pending = new Map<number, PendingCallout>();
@@ -175,14 +179,14 @@ export class PluginVm implements VmScope {
   }
 
   setEffective(id: number): boolean {
-    const ctx = this.#contexts.get(id);
+    const ctx = this.contextById(id);
     if (!ctx) return false;
     this.#effective = ctx;
     return true;
   }
 
   contextById(id: number): Context | undefined {
-    return this.#contexts.get(id);
+    return this.#streamContexts.get(id) ?? this.#contexts.get(id);
   }
 
   afterCall(fn: () => void): void {
@@ -295,7 +299,7 @@ export class PluginVm implements VmScope {
   }
 
   releaseContext(id: number): void {
-    if (id !== 0) this.#contexts.delete(id);
+    if (!this.#streamContexts.delete(id) && id !== 0) this.#contexts.delete(id);
   }
 
   nextContextId(): number {
@@ -303,7 +307,8 @@ export class PluginVm implements VmScope {
   }
 
   registerContext(ctx: Context): void {
-    this.#contexts.set(ctx.id, ctx);
+    if (ctx.kind === 'http') this.#streamContexts.set(ctx.id, ctx);
+    else this.#contexts.set(ctx.id, ctx);
   }
 
   // ---- embedder API ------------------------------------------------------------------------------

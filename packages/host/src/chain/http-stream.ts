@@ -15,7 +15,7 @@ import type { PropertyValue } from '../properties.js';
 import type { PluginVm } from '../vm.js';
 import { Direction } from './direction.js';
 import { ERROR_CODE_HEADER, type ChainFilter, type StreamOptions, type StreamSink } from './types.js';
-import { unwatchVm, watchVm, type VmWatcher } from './vm-watch.js';
+import { nextWatchId, unwatchVm, watchVm, type VmWatcher } from './vm-watch.js';
 
 const DEFAULT_LIMIT = 1024 * 1024;
 
@@ -84,7 +84,7 @@ export class HttpStream {
     }
   }
 
-  readonly #watcher: VmWatcher = { vmFailed: (vm) => this.#vmFailed(vm) };
+  readonly #watcher: VmWatcher = { watchId: nextWatchId(), vmFailed: (vm) => this.#vmFailed(vm) };
 
   /**
    * A VM of this chain failed while running another stream. A filter of that VM holding this

@@ -139,7 +139,7 @@ export class HttpContext extends Context {
     if (this.#created) return;
     if (this.phase === 'deleted') throw new WasmgateError('WG_VM_CONTEXT', `context ${this.id} was already deleted`);
     this.#created = true;
-    this.#root.streams.add(this.id);
+    this.#root.streams.set(this.id, true);
     this.vm.call(this, 'proxy_on_context_create', [this.id, this.#root.id]);
   }
 

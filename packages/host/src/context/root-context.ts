@@ -6,6 +6,7 @@
 import { WasmgateError } from '../errors.js';
 import type { PropertyValue } from '../properties.js';
 import { Context } from './context.js';
+import { IdTable } from './id-table.js';
 import type { VmScope } from './scope.js';
 
 /** Longest timer a port must support (setTimeout's limit, about 24.8 days). */
@@ -34,8 +35,8 @@ export class RootContext extends Context {
   deleted = false;
   #tickMs = 0;
   #cancelTick: (() => void) | undefined;
-  /** Host-side record of the streams alive under this root (for teardown). */
-  readonly streams = new Set<number>();
+  /** Host-side record of the streams alive under this root (for teardown), by context id. */
+  readonly streams = new IdTable<true>();
 
   constructor(vm: VmScope, id: number, opts: RootOptions) {
     super(vm, id);
