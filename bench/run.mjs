@@ -14,7 +14,7 @@ import { FIXTURES, GO_FIXTURES, REPO_ROOT } from './lib/fixtures.mjs';
 import { gatewayConfig } from './lib/gateway-config.mjs';
 import { Histogram } from './lib/histogram.mjs';
 import { nginxArgv, nginxVersion, originConfig, proxyConfig } from './lib/nginx.mjs';
-import { cpuLayout, cpuSeconds, loadAverage, machineBusySeconds, memory, pinned, runAsync, start, stop, waitForPort } from './lib/procs.mjs';
+import { cpuLayout, cpuSeconds, loadAverage, machineBusySeconds, memory, pinned, runAsync, start, startIdleSpinners, stop, waitForPort } from './lib/procs.mjs';
 import { renderMarkdown } from './lib/report.mjs';
 
 const { values: args } = parseArgs({
@@ -22,14 +22,15 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     rate: { type: 'string', default: '1000' },
     'no-docs': { type: 'boolean', default: false },
+    'no-spin': { type: 'boolean', default: false },
     out: { type: 'string', default: join(REPO_ROOT, 'bench/results/latest.json') },
   },
 });
 const QUICK = args.quick;
 const RATE = Number(args.rate);
 const PLAN = QUICK
-  ? { wrkRounds: 1, wrkWarmS: 1, wrkS: 2, rounds: 1, warmMs: 500, fixedMs: 1500, coldRuns: 1, quietWaitMs: 0 }
-  : { wrkRounds: 3, wrkWarmS: 1, wrkS: 5, rounds: 3, warmMs: 1000, fixedMs: 5000, coldRuns: 5, quietWaitMs: 10_000 };
+  ? { wrkRounds: 1, wrkWarmS: 1, wrkS: 2, rounds: 1, idleRounds: 0, warmMs: 500, fixedMs: 1500, coldRuns: 1, quietWaitMs: 0 }
+  : { wrkRounds: 3, wrkWarmS: 1, wrkS: 5, rounds: 3, idleRounds: 1, warmMs: 1000, fixedMs: 5000, coldRuns: 5, quietWaitMs: 10_000 };
 const WRK_CONNECTIONS = 32;
 const TMP = join(REPO_ROOT, 'bench/results/tmp');
 const NODE = process.execPath;
@@ -152,8 +153,9 @@ function wrk(layout, port, seconds) {
 }
 
 /**
- * Closed-loop throughput with wrk, `rounds` times per variant (interleaved); the median round by
- * CPU per request is reported, with its requests/s.
+ * Closed-loop throughput with wrk, `rounds` times per variant (interleaved). Requests/s is the best
+ * round (on a shared machine a slow round means interference, not a slower proxy); CPU per request
+ * is the median round's.
  */
 async function throughput(layout, list, procs) {
   const runs = Object.fromEntries(list.map((v) => [v.key, []]));
@@ -170,21 +172,26 @@ async function throughput(layout, list, procs) {
     }
   }
   return Object.fromEntries(list.map((v) => {
-    const sorted = [...runs[v.key]].sort((a, b) => a.cpu_us_per_req_saturated - b.cpu_us_per_req_saturated);
-    const mid = sorted[Math.floor((sorted.length - 1) / 2)];
-    return [v.key, { ...mid, rps: round(median(runs[v.key].map((x) => x.rps)), 0), non2xx: runs[v.key].reduce((n, x) => n + x.non2xx, 0), rounds: runs[v.key] }];
+    const rs = runs[v.key];
+    const best = rs.reduce((a, b) => (b.rps > a.rps ? b : a));
+    return [v.key, {
+      ...best, cpu_us_per_req_saturated: median(rs.map((x) => x.cpu_us_per_req_saturated)),
+      non2xx: rs.reduce((n, x) => n + x.non2xx, 0), rounds: rs,
+    }];
   }));
 }
 
 /** CPU (in cores) used by everything else on the machine while `fn` ran, given what we used. */
-async function measured(fn, ownPids) {
+async function measured(fn, ownPids, spinnerPids = []) {
   const b0 = machineBusySeconds();
   const o0 = ownPids.map((p) => cpuSeconds(p));
+  const s0 = spinnerPids.map((p) => cpuSeconds(p));
   const t0 = Date.now();
   const out = await fn();
   const wall = (Date.now() - t0) / 1000;
   const own = ownPids.reduce((sum, p, i) => sum + cpuSeconds(p) - o0[i], 0) + (out.selfCpuSeconds ?? 0);
-  out.backgroundCores = round(Math.max(0, machineBusySeconds() - b0 - own) / wall, 2);
+  out.spinnerCores = round(spinnerPids.reduce((sum, p, i) => sum + cpuSeconds(p) - s0[i], 0) / wall, 2);
+  out.backgroundCores = round(Math.max(0, machineBusySeconds() - b0 - own) / wall - out.spinnerCores, 2);
   return out;
 }
 
@@ -199,20 +206,35 @@ async function quietMoment(maxWaitMs) {
   }
 }
 
-async function loadRun(layout, v, procs, originPid) {
+async function loadRun(layout, v, procs, originPid, spinners = []) {
   const argv = pinned(layout.load, [NODE, join(REPO_ROOT, 'bench/lib/loadgen.mjs'), JSON.stringify({ port: v.port, rate: RATE, durationMs: PLAN.fixedMs, warmupMs: PLAN.warmMs })]);
   const pid = procs[v.key].pid;
   const c0 = cpuSeconds(pid);
-  const res = await measured(async () => JSON.parse((await runAsync(argv)).trim().split('\n').at(-1)), [pid, originPid]);
+  const res = await measured(async () => JSON.parse((await runAsync(argv)).trim().split('\n').at(-1)), [pid, originPid], spinners.map((c) => c.pid));
   res.proxyCpu = cpuSeconds(pid) - c0;
   return res;
+}
+
+/** Runs fn with the idle spinners up (when `spin`), and always stops them afterwards. */
+async function withSpinners(spin, layout, fn) {
+  const spinners = spin ? startIdleSpinners(layout.cores) : [];
+  for (const c of spinners) children.add(c);
+  try {
+    return await fn(spinners);
+  } finally {
+    for (const c of spinners) {
+      await stop(c);
+      children.delete(c);
+    }
+  }
 }
 
 /**
  * Fixed-rate runs. Each plugin variant runs right after a run of the no-plugin gateway, so every
  * added-latency figure compares two runs made under the same conditions; nginx runs on its own.
+ * With `spin`, idle CPUs are kept from halting (see startIdleSpinners).
  */
-async function fixedRate(layout, list, procs, originPid) {
+async function fixedRate(layout, list, procs, originPid, { spin, rounds }) {
   const acc = Object.fromEntries(list.map((v) => [v.key, { service: new Histogram(), corrected: new Histogram(), runs: [], cpu: 0, sent: 0, errors: 0, non2xx: 0, unanswered: 0 }]));
   const record = (v, res) => {
     const a = acc[v.key];
@@ -228,18 +250,17 @@ async function fixedRate(layout, list, procs, originPid) {
   const none = list.find((v) => v.key === 'none');
   const plugins = list.filter((v) => v.plugins?.length);
   const pairs = Object.fromEntries(plugins.map((v) => [v.key, []]));
-  const what = `${RATE}/s, ${PLAN.fixedMs / 1000} s after ${PLAN.warmMs / 1000} s warm-up`;
-  for (let r = 0; r < PLAN.rounds; r++) {
+  const what = `${RATE}/s, ${PLAN.fixedMs / 1000} s after ${PLAN.warmMs / 1000} s warm-up${spin ? ', idle CPUs kept busy' : ', CPUs may idle'}`;
+  for (let r = 0; r < rounds; r++) {
     for (const v of list.filter((x) => x.kind === 'nginx')) {
       await quietMoment(PLAN.quietWaitMs);
-      log(`fixed rate (round ${r + 1}/${PLAN.rounds}, ${what}): ${v.label}`);
-      record(v, await loadRun(layout, v, procs, originPid));
+      log(`fixed rate (round ${r + 1}/${rounds}, ${what}): ${v.label}`);
+      record(v, await withSpinners(spin, layout, (sp) => loadRun(layout, v, procs, originPid, sp)));
     }
     for (const v of plugins) {
       await quietMoment(PLAN.quietWaitMs);
-      log(`fixed rate (round ${r + 1}/${PLAN.rounds}, ${what}): ${none.label}, then ${v.label}`);
-      const a = await loadRun(layout, none, procs, originPid);
-      const b = await loadRun(layout, v, procs, originPid);
+      log(`fixed rate (round ${r + 1}/${rounds}, ${what}): ${none.label}, then ${v.label}`);
+      const [a, b] = await withSpinners(spin, layout, async (sp) => [await loadRun(layout, none, procs, originPid, sp), await loadRun(layout, v, procs, originPid, sp)]);
       record(none, a);
       record(v, b);
       pairs[v.key].push({ p50: round(b.service_us.p50 - a.service_us.p50, 1), p99: round(b.service_us.p99 - a.service_us.p99, 1), backgroundCores: round(Math.max(a.backgroundCores, b.backgroundCores), 2) });
@@ -265,9 +286,12 @@ async function overSockets(layout) {
   const { origin, procs } = await startServers(layout, list);
   try {
     const tp = await throughput(layout, list, procs);
-    const fixed = await fixedRate(layout, list, procs, origin.pid);
+    const spin = !args['no-spin'];
+    const fixed = await fixedRate(layout, list, procs, origin.pid, { spin, rounds: PLAN.rounds });
+    // The same pairs once more with CPUs allowed to idle, to show what the idle wake-ups cost.
+    const idle = spin && PLAN.idleRounds > 0 ? await fixedRate(layout, list, procs, origin.pid, { spin: false, rounds: PLAN.idleRounds }) : undefined;
     const mem = Object.fromEntries(list.map((v) => [v.key, memory(procs[v.key].pid)]));
-    return { list, tp, fixed, mem };
+    return { list, tp, fixed, idle, mem, spin };
   } finally {
     await Promise.all([origin, ...Object.values(procs)].map((c) => stop(c)));
   }
@@ -275,7 +299,7 @@ async function overSockets(layout) {
 
 // ---- results --------------------------------------------------------------------------------------
 
-function summarize({ micro, cold }, { list, tp, fixed, mem }, layout, meta) {
+function summarize({ micro, cold }, { list, tp, fixed, idle, mem, spin }, layout, meta) {
   const none = fixed.none;
   const variantsOut = {};
   for (const v of list) {
@@ -305,6 +329,7 @@ function summarize({ micro, cold }, { list, tp, fixed, mem }, layout, meta) {
         added_latency_us_p99_merged: round(f.p99_us - none.p99_us, 1),
         added_cpu_us_per_req: round(f.cpu_us_per_req - none.cpu_us_per_req, 1),
         ratio_plugin_vs_none: round(tp[v.key].rps / tp.none.rps, 3),
+        ratio_plugin_vs_none_cpu: round(tp.none.cpu_us_per_req_saturated / tp[v.key].cpu_us_per_req_saturated, 3),
       } : {}),
       ...(v.kind !== 'nginx' ? {
         ratio_vs_nginx: round(tp[v.key].rps / tp.nginx.rps, 3),
@@ -326,7 +351,7 @@ function summarize({ micro, cold }, { list, tp, fixed, mem }, layout, meta) {
     mode: QUICK ? 'quick' : 'full',
     machine: { cores: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', ...meta },
     layout: { pinned: layout.pinned, proxy_cpu: layout.proxy ?? null, origin_cpu: layout.origin ?? null, load_cpu: layout.load ?? null },
-    plan: { ...PLAN, rate: RATE, wrk_connections: WRK_CONNECTIONS },
+    plan: { ...PLAN, rate: RATE, wrk_connections: WRK_CONNECTIONS, idle_cpus_kept_busy: spin },
     commands: {
       full: 'npm run bench',
       quick: 'npm run bench -- --quick',
@@ -337,6 +362,7 @@ function summarize({ micro, cold }, { list, tp, fixed, mem }, layout, meta) {
     ratio_vs_nginx: pick('ratio_vs_nginx'),
     ratio_vs_nginx_cpu: pick('ratio_vs_nginx_cpu'),
     ratio_plugin_vs_none: pick('ratio_plugin_vs_none'),
+    ratio_plugin_vs_none_cpu: pick('ratio_plugin_vs_none_cpu'),
     added_latency_us_p50: pick('added_latency_us_p50'),
     added_latency_us_p99: pick('added_latency_us_p99'),
     cold_start_ms: Object.fromEntries(Object.entries(cold).map(([k, v]) => [k, v.total_ms])),
@@ -344,6 +370,12 @@ function summarize({ micro, cold }, { list, tp, fixed, mem }, layout, meta) {
     stream_ns: micro.stream_ns,
     targets,
     variants: variantsOut,
+    ...(idle ? {
+      cpus_allowed_to_idle: Object.fromEntries(list.map((v) => [v.key, {
+        p50_us: idle[v.key].p50_us, p99_us: idle[v.key].p99_us,
+        ...(idle[v.key].pairs ? { added_latency_us_p50: round(median(idle[v.key].pairs.map((x) => x.p50)), 1), added_latency_us_p99: round(median(idle[v.key].pairs.map((x) => x.p99)), 1) } : {}),
+      }])),
+    } : {}),
     host: { micro, cold_start: cold },
   };
 }

@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 
 const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const HAS_TASKSET = spawnSync('taskset', ['-V']).status === 0;
+const HAS_CHRT = spawnSync('chrt', ['-V']).status === 0;
 
 /**
  * Which CPUs each role gets. The proxy under test always has a core of its own; the origin and the
@@ -144,4 +145,21 @@ export function runAsync(argv, timeoutMs = 300_000) {
       else reject(new Error(`${argv.join(' ')} exited ${code}: ${err.slice(-2000)}`));
     });
   });
+}
+
+/**
+ * Keeps every CPU from going idle with one SCHED_IDLE busy loop per CPU: such a task runs only
+ * when nothing else wants the CPU and yields at once when something does. On a virtual machine an
+ * idle vCPU halts, and the first request after a halt runs about twice as slow (caches, TLBs and
+ * predictors went cold meanwhile; see docs/performance.md), which at a low fixed rate is every
+ * request. Returns the started processes (stop them with stop()); none without chrt.
+ */
+export function startIdleSpinners(cpuCount) {
+  if (!HAS_CHRT) return [];
+  const out = [];
+  for (let c = 0; c < cpuCount; c++) {
+    const argv = ['chrt', '-i', '0', ...(HAS_TASKSET ? ['taskset', '-c', String(c)] : []), 'sh', '-c', 'while :; do :; done'];
+    out.push(start(argv));
+  }
+  return out;
 }

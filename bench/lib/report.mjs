@@ -30,11 +30,11 @@ export function renderMarkdown(r) {
   p('## Over sockets: origin ← proxy ← load generator, all on 127.0.0.1');
   p();
   p('<!-- table:start -->');
-  p(`| variant | req/s (wrk, ${r.plan.wrk_connections} conns) | proxy CPU busy | p50 µs @ ${r.plan.rate}/s | p99 µs @ ${r.plan.rate}/s | added p50 µs | added p99 µs | CPU µs/req | RSS MiB | × nginx (req/s) | × nginx (CPU/req) | × no plugin |`);
-  p('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+  p(`| variant | req/s (wrk, ${r.plan.wrk_connections} conns) | proxy CPU busy | p50 µs @ ${r.plan.rate}/s | p99 µs @ ${r.plan.rate}/s | added p50 µs | added p99 µs | CPU µs/req | RSS MiB | × nginx (req/s) | × nginx (CPU/req) | × no plugin (req/s) | × no plugin (CPU/req) |`);
+  p('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const k of keys) {
     const x = v[k];
-    p(`| ${x.label} | ${int(x.rps)} | ${Math.round(x.proxy_cpu_util * 100)} % | ${f(x.latency_us.p50)} | ${f(x.latency_us.p99)} | ${x.added_latency_us_p50 === undefined ? '–' : signed(x.added_latency_us_p50)} | ${x.added_latency_us_p99 === undefined ? '–' : signed(x.added_latency_us_p99)} | ${f(x.cpu_us_per_req)} | ${f(x.rss_mib)} | ${x.ratio_vs_nginx === undefined ? '–' : f(x.ratio_vs_nginx, 2)} | ${x.ratio_vs_nginx_cpu === undefined ? '–' : f(x.ratio_vs_nginx_cpu, 2)} | ${x.ratio_plugin_vs_none === undefined ? '–' : f(x.ratio_plugin_vs_none, 2)} |`);
+    p(`| ${x.label} | ${int(x.rps)} | ${Math.round(x.proxy_cpu_util * 100)} % | ${f(x.latency_us.p50)} | ${f(x.latency_us.p99)} | ${x.added_latency_us_p50 === undefined ? '–' : signed(x.added_latency_us_p50)} | ${x.added_latency_us_p99 === undefined ? '–' : signed(x.added_latency_us_p99)} | ${f(x.cpu_us_per_req)} | ${f(x.rss_mib)} | ${x.ratio_vs_nginx === undefined ? '–' : f(x.ratio_vs_nginx, 2)} | ${x.ratio_vs_nginx_cpu === undefined ? '–' : f(x.ratio_vs_nginx_cpu, 2)} | ${x.ratio_plugin_vs_none === undefined ? '–' : f(x.ratio_plugin_vs_none, 2)} | ${x.ratio_plugin_vs_none_cpu === undefined ? '–' : f(x.ratio_plugin_vs_none_cpu, 2)} |`);
   }
   p();
   p('| target | goal | measured | |');
@@ -45,12 +45,17 @@ export function renderMarkdown(r) {
   p('Columns:');
   p();
   p(`- **req/s**: \`wrk -t1 -c${r.plan.wrk_connections} -d${r.plan.wrkS}s\` after a ${r.plan.wrkWarmS} s warm-up (closed loop: as fast as the proxy answers),`);
-  p(`  ${r.plan.wrkRounds} round(s) per variant, interleaved; the median round.`);
+  p(`  ${r.plan.wrkRounds} round(s) per variant, interleaved; the best round (a slow round on a shared machine is interference).`);
   p('  **proxy CPU busy** is the proxy\'s CPU time during that run over its length. Below ~95 %, the run was limited by');
-  p('  the load side (wrk and the origin share a core on a 2-core machine), not by the proxy: then **× nginx (CPU/req)**,');
-  p('  nginx\'s CPU per request over wasmgate\'s at saturation, is the fairer per-core comparison.');
+  p('  the load side (wrk and the origin share a core on a 2-core machine), not by the proxy: then the **(CPU/req)**');
+  p('  ratios, the other side\'s CPU per request over this one\'s at saturation (median round), compare per-core capacity.');
   p(`- **p50/p99 @ ${r.plan.rate}/s**: service latency (request written → last response byte) at a fixed offered load of`);
   p(`  ${r.plan.rate} requests/s: ${r.plan.rounds} round(s) of ${r.plan.fixedMs / 1000} s runs after ${r.plan.warmMs / 1000} s of warm-up each; percentiles over all runs of the variant.`);
+  if (r.plan.idle_cpus_kept_busy) {
+    p('  During these runs every CPU also runs a `SCHED_IDLE` busy loop, which gets the CPU only when nothing else wants');
+    p('  it: the vCPUs of this virtual machine never halt between requests. See "Idle CPUs" below for why, and for the');
+    p('  same measurement without it.');
+  }
   p('- **added p50/p99**: each plugin run comes right after a run of the no-plugin gateway at the same rate;');
   p('  added = that percentile with the plugin(s) minus without, per pair, median over the pairs.');
   p('- **CPU µs/req**: the proxy\'s user + system CPU time (nginx: master and worker) over the requests of the fixed-rate runs.');
@@ -64,8 +69,9 @@ export function renderMarkdown(r) {
     if (pairs) p(`- ${v[k].label}: ${pairs.map((x) => `${signed(x.p50)} / ${signed(x.p99)} (other load ${f(x.backgroundCores, 2)})`).join('; ')}`);
   }
   p();
-  p('Coordinated-omission-corrected latency (from the moment each request was due, so it also counts any');
-  p('wait of the generator itself):');
+  p('Coordinated-omission-corrected latency, from the moment each request was due rather than sent. The generator');
+  p('sleeps with Node timers (1 ms granularity), so this mostly shows its own scheduling delay, the same for every');
+  p('variant; a proxy that stalled would show up here first:');
   p();
   p('| variant | p50 µs | p99 µs | p99.9 µs (service) | requests | errors |');
   p('|---|--:|--:|--:|--:|--:|');
@@ -74,6 +80,26 @@ export function renderMarkdown(r) {
     p(`| ${x.label} | ${f(x.latency_us.corrected_p50)} | ${f(x.latency_us.corrected_p99)} | ${f(x.latency_us.p999)} | ${int(x.fixed_rate.requests)} | ${x.fixed_rate.errors + x.fixed_rate.non2xx + x.fixed_rate.unanswered + x.wrk_non2xx} |`);
   }
   p();
+  if (r.cpus_allowed_to_idle) {
+    const idle = r.cpus_allowed_to_idle;
+    p('### Idle CPUs');
+    p();
+    p(`At ${r.plan.rate} requests/s the proxy\'s CPU is idle ~95 % of the time. On this machine (a virtual machine) an idle`);
+    p('vCPU halts, and work right after the wake-up runs about twice as slow as back-to-back work: in-process, with no');
+    p('sockets, one Go headers-bench stream takes ~18 µs when streams run back to back or with a 1 ms busy-wait between');
+    p('them, and ~34 µs with a 1 ms idle sleep between them (C: ~9 → ~17 µs). That doubles every per-request cost at a low');
+    p('fixed rate, plugin or not, and makes the p50 of a run move by ±50 µs from one run to the next. The main table');
+    p(`keeps the CPUs busy; here is one round of the same pairs with the CPUs allowed to idle (${r.plan.idleRounds} round):`);
+    p();
+    p('| variant | p50 µs | p99 µs | added p50 µs | added p99 µs |');
+    p('|---|--:|--:|--:|--:|');
+    for (const k of keys) {
+      const x = idle[k];
+      if (!x) continue;
+      p(`| ${v[k].label} | ${f(x.p50_us)} | ${f(x.p99_us)} | ${x.added_latency_us_p50 === undefined ? '–' : signed(x.added_latency_us_p50)} | ${x.added_latency_us_p99 === undefined ? '–' : signed(x.added_latency_us_p99)} |`);
+    }
+    p();
+  }
   p('## The host alone (no sockets)');
   p();
   p('`bench/lib/micro.mjs`: @wasmgate/host in-process, a `PluginVm` per fixture. Best round of ' + (r.mode === 'quick' ? '5' : '9') + ' (median round in brackets), ns.');
@@ -107,6 +133,9 @@ export function renderMarkdown(r) {
   p('- **Reference proxy**: nginx `proxy_pass` to the origin, one worker, `upstream { keepalive 128; }`,');
   p('  `proxy_http_version 1.1`, `Connection ""`. wasmgate: `wasmgate serve`, one Node process, a catch-all');
   p('  Ingress to the same origin; the plugin variants add WasmPlugins (5 copies = 5 VMs of the same module).');
+  p('- **Priority**: run as root, the processes under test, the origin and the load generators run at `nice -10`, so that');
+  p('  other work on a shared machine waits for them rather than the other way round. Before each measurement the bench');
+  p('  waits (up to 10 s) for a moment when the rest of the machine uses under half a core, and records what it used.');
   p('- **Throughput** uses wrk (closed loop). **Fixed-rate latency** uses `bench/lib/loadgen.mjs`, a small');
   p('  open-loop generator: request k is due at start + k/rate whatever happened to earlier ones, and goes out');
   p('  on any idle keep-alive connection (64 of them); latencies go into a log-linear histogram (HdrHistogram-like,');
