@@ -10,12 +10,9 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 
 /** Request headers as plugins see them: pseudo headers first, then the rest (empty values kept). */
 export function requestHeaderMap(req: IncomingMessage): HeaderMap {
-  const map = new HeaderMap([
-    [':method', req.method ?? 'GET'],
-    [':path', req.url ?? '/'],
-    [':authority', req.headers.host ?? ''],
-    [':scheme', 'http'],
-  ]);
+  // Straight into `pairs`: the names are lower-case already, so the constructor's copy is not needed.
+  const map = new HeaderMap();
+  map.pairs.push([':method', req.method ?? 'GET'], [':path', req.url ?? '/'], [':authority', req.headers.host ?? ''], [':scheme', 'http']);
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const k = raw[i]!.toLowerCase();
@@ -26,7 +23,8 @@ export function requestHeaderMap(req: IncomingMessage): HeaderMap {
 }
 
 export function responseHeaderMap(status: number, raw: string[]): HeaderMap {
-  const map = new HeaderMap([[':status', String(status)]]);
+  const map = new HeaderMap();
+  map.pairs.push([':status', String(status)]);
   for (let i = 0; i < raw.length; i += 2) map.pairs.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
   return map;
 }
