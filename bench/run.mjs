@@ -1,8 +1,9 @@
 // wasmgate benchmark: one command, one run, everything side by side on this machine.
 //   npm run bench                  full run (about 6 minutes)
 //   npm run bench -- --quick       fewer, shorter runs (under a minute); same output files
-// Options: --rate N (fixed offered load, requests/s, default 1000), --no-docs (skip
-// docs/performance.md), --out FILE (default bench/results/latest.json).
+// Options: --rate N (fixed offered load, requests/s, default 1000), --spin (keep idle CPUs busy
+// with SCHED_IDLE loops during the fixed-rate runs), --no-docs (skip docs/performance.md),
+// --out FILE (default bench/results/latest.json).
 // Everything listens on 127.0.0.1; every load run is bounded in time; child processes are stopped
 // on exit. See docs/performance.md for what is measured and how.
 import { spawnSync } from 'node:child_process';
@@ -22,15 +23,15 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     rate: { type: 'string', default: '1000' },
     'no-docs': { type: 'boolean', default: false },
-    'no-spin': { type: 'boolean', default: false },
+    spin: { type: 'boolean', default: false },
     out: { type: 'string', default: join(REPO_ROOT, 'bench/results/latest.json') },
   },
 });
 const QUICK = args.quick;
 const RATE = Number(args.rate);
 const PLAN = QUICK
-  ? { wrkRounds: 1, wrkWarmS: 1, wrkS: 2, rounds: 1, idleRounds: 0, warmMs: 500, fixedMs: 1500, coldRuns: 1, quietWaitMs: 0 }
-  : { wrkRounds: 3, wrkWarmS: 1, wrkS: 5, rounds: 3, idleRounds: 1, warmMs: 1000, fixedMs: 5000, coldRuns: 5, quietWaitMs: 10_000 };
+  ? { wrkRounds: 1, wrkWarmS: 1, wrkS: 2, rounds: 1, warmMs: 500, fixedMs: 1500, coldRuns: 1, quietWaitMs: 0 }
+  : { wrkRounds: 3, wrkWarmS: 1, wrkS: 5, rounds: 5, warmMs: 1000, fixedMs: 5000, coldRuns: 5, quietWaitMs: 10_000 };
 const WRK_CONNECTIONS = 32;
 const TMP = join(REPO_ROOT, 'bench/results/tmp');
 const NODE = process.execPath;
@@ -286,12 +287,10 @@ async function overSockets(layout) {
   const { origin, procs } = await startServers(layout, list);
   try {
     const tp = await throughput(layout, list, procs);
-    const spin = !args['no-spin'];
+    const spin = args.spin;
     const fixed = await fixedRate(layout, list, procs, origin.pid, { spin, rounds: PLAN.rounds });
-    // The same pairs once more with CPUs allowed to idle, to show what the idle wake-ups cost.
-    const idle = spin && PLAN.idleRounds > 0 ? await fixedRate(layout, list, procs, origin.pid, { spin: false, rounds: PLAN.idleRounds }) : undefined;
     const mem = Object.fromEntries(list.map((v) => [v.key, memory(procs[v.key].pid)]));
-    return { list, tp, fixed, idle, mem, spin };
+    return { list, tp, fixed, mem, spin };
   } finally {
     await Promise.all([origin, ...Object.values(procs)].map((c) => stop(c)));
   }
@@ -299,7 +298,7 @@ async function overSockets(layout) {
 
 // ---- results --------------------------------------------------------------------------------------
 
-function summarize({ micro, cold }, { list, tp, fixed, idle, mem, spin }, layout, meta) {
+function summarize({ micro, cold }, { list, tp, fixed, mem, spin }, layout, meta) {
   const none = fixed.none;
   const variantsOut = {};
   for (const v of list) {
@@ -328,6 +327,7 @@ function summarize({ micro, cold }, { list, tp, fixed, idle, mem, spin }, layout
         added_latency_us_p50_merged: round(f.p50_us - none.p50_us, 1),
         added_latency_us_p99_merged: round(f.p99_us - none.p99_us, 1),
         added_cpu_us_per_req: round(f.cpu_us_per_req - none.cpu_us_per_req, 1),
+        added_cpu_us_per_req_saturated: round(tp[v.key].cpu_us_per_req_saturated - tp.none.cpu_us_per_req_saturated, 1),
         ratio_plugin_vs_none: round(tp[v.key].rps / tp.none.rps, 3),
         ratio_plugin_vs_none_cpu: round(tp.none.cpu_us_per_req_saturated / tp[v.key].cpu_us_per_req_saturated, 3),
       } : {}),
@@ -370,12 +370,6 @@ function summarize({ micro, cold }, { list, tp, fixed, idle, mem, spin }, layout
     stream_ns: micro.stream_ns,
     targets,
     variants: variantsOut,
-    ...(idle ? {
-      cpus_allowed_to_idle: Object.fromEntries(list.map((v) => [v.key, {
-        p50_us: idle[v.key].p50_us, p99_us: idle[v.key].p99_us,
-        ...(idle[v.key].pairs ? { added_latency_us_p50: round(median(idle[v.key].pairs.map((x) => x.p50)), 1), added_latency_us_p99: round(median(idle[v.key].pairs.map((x) => x.p99)), 1) } : {}),
-      }])),
-    } : {}),
     host: { micro, cold_start: cold },
   };
 }

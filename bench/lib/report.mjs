@@ -30,11 +30,22 @@ export function renderMarkdown(r) {
   p('## Over sockets: origin ← proxy ← load generator, all on 127.0.0.1');
   p();
   p('<!-- table:start -->');
-  p(`| variant | req/s (wrk, ${r.plan.wrk_connections} conns) | proxy CPU busy | p50 µs @ ${r.plan.rate}/s | p99 µs @ ${r.plan.rate}/s | added p50 µs | added p99 µs | CPU µs/req | RSS MiB | × nginx (req/s) | × nginx (CPU/req) | × no plugin (req/s) | × no plugin (CPU/req) |`);
-  p('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+  p(`Throughput, one core for the proxy (wrk -c${r.plan.wrk_connections}):`);
+  p();
+  p('| variant | req/s | proxy CPU busy | CPU µs/req | added CPU µs/req | × nginx (req/s) | × nginx (CPU/req) | × no plugin (req/s) | × no plugin (CPU/req) | RSS MiB |');
+  p('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const k of keys) {
     const x = v[k];
-    p(`| ${x.label} | ${int(x.rps)} | ${Math.round(x.proxy_cpu_util * 100)} % | ${f(x.latency_us.p50)} | ${f(x.latency_us.p99)} | ${x.added_latency_us_p50 === undefined ? '–' : signed(x.added_latency_us_p50)} | ${x.added_latency_us_p99 === undefined ? '–' : signed(x.added_latency_us_p99)} | ${f(x.cpu_us_per_req)} | ${f(x.rss_mib)} | ${x.ratio_vs_nginx === undefined ? '–' : f(x.ratio_vs_nginx, 2)} | ${x.ratio_vs_nginx_cpu === undefined ? '–' : f(x.ratio_vs_nginx_cpu, 2)} | ${x.ratio_plugin_vs_none === undefined ? '–' : f(x.ratio_plugin_vs_none, 2)} | ${x.ratio_plugin_vs_none_cpu === undefined ? '–' : f(x.ratio_plugin_vs_none_cpu, 2)} |`);
+    p(`| ${x.label} | ${int(x.rps)} | ${Math.round(x.proxy_cpu_util * 100)} % | ${f(x.cpu_us_per_req_saturated)} | ${x.added_cpu_us_per_req_saturated === undefined ? '–' : signed(x.added_cpu_us_per_req_saturated)} | ${x.ratio_vs_nginx === undefined ? '–' : f(x.ratio_vs_nginx, 2)} | ${x.ratio_vs_nginx_cpu === undefined ? '–' : f(x.ratio_vs_nginx_cpu, 2)} | ${x.ratio_plugin_vs_none === undefined ? '–' : f(x.ratio_plugin_vs_none, 2)} | ${x.ratio_plugin_vs_none_cpu === undefined ? '–' : f(x.ratio_plugin_vs_none_cpu, 2)} | ${f(x.rss_mib)} |`);
+  }
+  p();
+  p(`Latency at a fixed offered load of ${r.plan.rate} requests/s:`);
+  p();
+  p('| variant | p50 µs | p90 µs | p99 µs | added p50 µs | added p99 µs | CPU µs/req | added CPU µs/req |');
+  p('|---|--:|--:|--:|--:|--:|--:|--:|');
+  for (const k of keys) {
+    const x = v[k];
+    p(`| ${x.label} | ${f(x.latency_us.p50)} | ${f(x.latency_us.p90)} | ${f(x.latency_us.p99)} | ${x.added_latency_us_p50 === undefined ? '–' : signed(x.added_latency_us_p50)} | ${x.added_latency_us_p99 === undefined ? '–' : signed(x.added_latency_us_p99)} | ${f(x.cpu_us_per_req)} | ${x.added_cpu_us_per_req === undefined ? '–' : signed(x.added_cpu_us_per_req)} |`);
   }
   p();
   p('| target | goal | measured | |');
@@ -45,20 +56,19 @@ export function renderMarkdown(r) {
   p('Columns:');
   p();
   p(`- **req/s**: \`wrk -t1 -c${r.plan.wrk_connections} -d${r.plan.wrkS}s\` after a ${r.plan.wrkWarmS} s warm-up (closed loop: as fast as the proxy answers),`);
+  p('  **CPU µs/req** there: the proxy\'s CPU time over the requests answered (median round); **added**: minus the no-plugin gateway\'s.');
   p(`  ${r.plan.wrkRounds} round(s) per variant, interleaved; the best round (a slow round on a shared machine is interference).`);
   p('  **proxy CPU busy** is the proxy\'s CPU time during that run over its length. Below ~95 %, the run was limited by');
   p('  the load side (wrk and the origin share a core on a 2-core machine), not by the proxy: then the **(CPU/req)**');
   p('  ratios, the other side\'s CPU per request over this one\'s at saturation (median round), compare per-core capacity.');
   p(`- **p50/p99 @ ${r.plan.rate}/s**: service latency (request written → last response byte) at a fixed offered load of`);
   p(`  ${r.plan.rate} requests/s: ${r.plan.rounds} round(s) of ${r.plan.fixedMs / 1000} s runs after ${r.plan.warmMs / 1000} s of warm-up each; percentiles over all runs of the variant.`);
-  if (r.plan.idle_cpus_kept_busy) {
-    p('  During these runs every CPU also runs a `SCHED_IDLE` busy loop, which gets the CPU only when nothing else wants');
-    p('  it: the vCPUs of this virtual machine never halt between requests. See "Idle CPUs" below for why, and for the');
-    p('  same measurement without it.');
-  }
+  p(r.plan.idle_cpus_kept_busy
+    ? '  (`--spin`: every CPU also ran a `SCHED_IDLE` busy loop, so idle vCPUs never halted between requests.)'
+    : '  At this rate the proxy\'s CPU is idle most of the time; on this virtual machine that makes every request run with cold caches (see RATIONALE.md, "Performance"), which roughly doubles per-request costs compared with a saturated run.');
   p('- **added p50/p99**: each plugin run comes right after a run of the no-plugin gateway at the same rate;');
   p('  added = that percentile with the plugin(s) minus without, per pair, median over the pairs.');
-  p('- **CPU µs/req**: the proxy\'s user + system CPU time (nginx: master and worker) over the requests of the fixed-rate runs.');
+  p('- **CPU µs/req** at the fixed rate: the proxy\'s user + system CPU time (nginx: master and worker) over the requests of those runs.');
   p('- **RSS**: resident memory at the end of the runs (nginx: master + worker).');
   p();
   p('Added latency per (no plugin, plugin) pair, p50 / p99 in µs, and the CPU the rest of the machine used');
@@ -80,26 +90,6 @@ export function renderMarkdown(r) {
     p(`| ${x.label} | ${f(x.latency_us.corrected_p50)} | ${f(x.latency_us.corrected_p99)} | ${f(x.latency_us.p999)} | ${int(x.fixed_rate.requests)} | ${x.fixed_rate.errors + x.fixed_rate.non2xx + x.fixed_rate.unanswered + x.wrk_non2xx} |`);
   }
   p();
-  if (r.cpus_allowed_to_idle) {
-    const idle = r.cpus_allowed_to_idle;
-    p('### Idle CPUs');
-    p();
-    p(`At ${r.plan.rate} requests/s the proxy\'s CPU is idle ~95 % of the time. On this machine (a virtual machine) an idle`);
-    p('vCPU halts, and work right after the wake-up runs about twice as slow as back-to-back work: in-process, with no');
-    p('sockets, one Go headers-bench stream takes ~18 µs when streams run back to back or with a 1 ms busy-wait between');
-    p('them, and ~34 µs with a 1 ms idle sleep between them (C: ~9 → ~17 µs). That doubles every per-request cost at a low');
-    p('fixed rate, plugin or not, and makes the p50 of a run move by ±50 µs from one run to the next. The main table');
-    p(`keeps the CPUs busy; here is one round of the same pairs with the CPUs allowed to idle (${r.plan.idleRounds} round):`);
-    p();
-    p('| variant | p50 µs | p99 µs | added p50 µs | added p99 µs |');
-    p('|---|--:|--:|--:|--:|');
-    for (const k of keys) {
-      const x = idle[k];
-      if (!x) continue;
-      p(`| ${v[k].label} | ${f(x.p50_us)} | ${f(x.p99_us)} | ${x.added_latency_us_p50 === undefined ? '–' : signed(x.added_latency_us_p50)} | ${x.added_latency_us_p99 === undefined ? '–' : signed(x.added_latency_us_p99)} |`);
-    }
-    p();
-  }
   p('## The host alone (no sockets)');
   p();
   p('`bench/lib/micro.mjs`: @wasmgate/host in-process, a `PluginVm` per fixture. Best round of ' + (r.mode === 'quick' ? '5' : '9') + ' (median round in brackets), ns.');
