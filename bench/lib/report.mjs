@@ -20,7 +20,7 @@ export function renderMarkdown(r) {
   p('> `bench/results/latest.json`. What was changed because of these measurements is in');
   p('> [RATIONALE.md, "Performance"](RATIONALE.md#performance).');
   p();
-  p(`Machine: ${m.cores} cores (${m.cpu_model}), Node ${m.node}, nginx ${m.nginx}, ${m.wrk}, undici ${m.undici}.`);
+  p(`Machine: ${m.cores} cores (${m.cpu_model}), Node ${m.node}, ${m.nginx}, ${m.wrk}, undici ${m.undici}.`);
   p(`Load average ${m.load_average_start.join(' / ')} at the start, ${m.load_average_end.join(' / ')} at the end`);
   p('(other work on the machine shows up as noise, mostly in p99).');
   p(r.layout.pinned
@@ -56,8 +56,8 @@ export function renderMarkdown(r) {
   p('Columns:');
   p();
   p(`- **req/s**: \`wrk -t1 -c${r.plan.wrk_connections} -d${r.plan.wrkS}s\` after a ${r.plan.wrkWarmS} s warm-up (closed loop: as fast as the proxy answers),`);
-  p('  **CPU µs/req** there: the proxy\'s CPU time over the requests answered (median round); **added**: minus the no-plugin gateway\'s.');
   p(`  ${r.plan.wrkRounds} round(s) per variant, interleaved; the best round (a slow round on a shared machine is interference).`);
+  p('  **CPU µs/req** there: the proxy\'s CPU time over the requests answered (median round); **added**: minus the no-plugin gateway\'s.');
   p('  **proxy CPU busy** is the proxy\'s CPU time during that run over its length. Below ~95 %, the run was limited by');
   p('  the load side (wrk and the origin share a core on a 2-core machine), not by the proxy: then the **(CPU/req)**');
   p('  ratios, the other side\'s CPU per request over this one\'s at saturation (median round), compare per-core capacity.');
@@ -143,6 +143,7 @@ export function renderMarkdown(r) {
   p('npm run bench                      # full run, writes bench/results/latest.json and this file');
   p('npm run bench -- --quick           # < 1 minute, fewer and shorter runs, same files');
   p('npm run bench -- --rate 2000       # another fixed offered load');
+  p('npm run bench -- --spin            # keep idle CPUs busy (SCHED_IDLE loops) during the fixed-rate runs');
   p('node bench/lib/micro.mjs           # host micro-benchmarks only (JSON)');
   p('node bench/lib/cold-start.mjs fixtures/go/headers-bench/plugin.wasm');
   p('```');
