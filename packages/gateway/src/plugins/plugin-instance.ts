@@ -4,9 +4,10 @@
  * meanwhile requests follow the plugin's failStrategy. In-flight streams keep the VM they started
  * with, so a rebuild never changes a request midway.
  */
-import { compilePlugin, LogLevel, PluginVm, WasmgateError, type ChainFilter, type HostPorts, type PluginModule, type RootContext } from '@wasmgate/host';
+import { LogLevel, PluginVm, WasmgateError, type ChainFilter, type HostPorts, type PluginModule, type RootContext } from '@wasmgate/host';
 import type { WasmPluginConfig } from '../config/types.js';
 import type { Logger } from '../logger.js';
+import { compileCached } from './module-cache.js';
 import { fetchPlugin } from './sources/index.js';
 import type { FetchOptions } from './sources/index.js';
 
@@ -60,7 +61,7 @@ export class PluginInstance {
     // file URLs were resolved against the manifest's folder by the config pipeline.
     const url = config.scheme === 'file' && config.resolvedPath ? `file://${config.resolvedPath}` : config.url;
     const fetched = await fetchPlugin(url, { ...fetchOptions, pluginName: config.key, sha256: config.sha256, imagePullPolicy: config.imagePullPolicy });
-    const module = await compilePlugin(fetched.bytes, `plugin ${config.key} (${config.url})`);
+    const module = await compileCached(fetched.bytes, fetched.sha256, `plugin ${config.key} (${config.url})`);
     const { vm, root } = await PluginInstance.#start(config, module, ports);
     return new PluginInstance(config, module, vm, root, ports, logger, fetched.digest, fetched.localPath);
   }
