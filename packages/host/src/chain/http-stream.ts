@@ -92,12 +92,10 @@ export class HttpStream {
    * now: FAIL_OPEN continues past it, FAIL_CLOSE answers 503 WG_VM_FAILED.
    */
   #vmFailed(vm: PluginVm): void {
-    const n = this.filters.length;
-    const response = this.#activeResponse ?? this.response;
-    const offset = this.#activeResponse ? this.#localStart : 0;
+    const response = this.#runningResponse();
     const held: [Direction, number, number][] = [];
     for (const pos of this.request.heldPositions) held.push([this.request, pos, pos]);
-    for (const pos of response.heldPositions) held.push([response, pos, n - 1 - pos - offset]);
+    for (const pos of response.direction.heldPositions) held.push([response.direction, pos, this.#responseSlot(pos, response.start)]);
     for (const [direction, pos, index] of held) {
       const f = this.filters[index]!;
       if (this.#finished || this.#reset || f.vm !== vm || this.#skipped[index]) continue;
@@ -340,9 +338,17 @@ export class HttpStream {
 
   #localStart = 0;
 
-  /** Position of filter `index` in the running local-reply direction. */
-  #localPos(index: number): number {
-    return this.filters.length - 1 - index - this.#localStart;
+  /** The response direction now running (a local reply's, or the upstream's) and where it starts. */
+  #runningResponse(): { direction: Direction; start: number } {
+    return this.#activeResponse ? { direction: this.#activeResponse, start: this.#localStart } : { direction: this.response, start: 0 };
+  }
+
+  /**
+   * Filter index ↔ position in a response direction that starts at `start` (the response path
+   * runs the filters in reverse; the mapping is its own inverse).
+   */
+  #responseSlot(i: number, start: number): number {
+    return this.filters.length - 1 - i - start;
   }
 
   #posIn(direction: 'request' | 'response', filterIndex: number): number {
@@ -357,9 +363,9 @@ export class HttpStream {
       },
       propertySet: (key, value) => this.#propertySet(key, value),
       continueStream: (_ctx, type) => {
-        if (type === 0) this.request.continueFrom(index);
-        else if (this.#activeResponse) this.#activeResponse.continueFrom(this.#localPos(index));
-        else this.response.continueFrom(this.#posIn('response', index));
+        if (type === 0) return this.request.continueFrom(index);
+        const response = this.#runningResponse();
+        response.direction.continueFrom(this.#responseSlot(index, response.start));
       },
       closeStream: () => this.#doReset('wasm_close_stream'),
       localReply: (ctx, reply) => {

@@ -3,10 +3,7 @@
  * configuration (6/7), foreign-function arguments (8) and Higress Redis replies (9).
  */
 import { BufferType, WasmResult } from '../abi/constants.js';
-import { BodyBuffer } from '../context/body-buffer.js';
 import type { VmScope } from '../context/scope.js';
-
-const NO_BUFFER = undefined;
 
 /** Read-only bytes of a buffer type, or undefined when that buffer is not available now. */
 function readable(vm: VmScope, type: number): Uint8Array | undefined {
@@ -20,19 +17,19 @@ function readable(vm: VmScope, type: number): Uint8Array | undefined {
     case BufferType.HttpCallResponseBody:
       return vm.calloutAnswer?.body;
     case BufferType.GrpcReceiveBuffer:
-      return NO_BUFFER;
+      return undefined;
     case BufferType.VmConfiguration:
       return vm.vmConfig;
     case BufferType.PluginConfiguration: {
       const root = ctx.root;
-      return root?.configuring ? root.config : NO_BUFFER;
+      return root?.configuring ? root.config : undefined;
     }
     case BufferType.CallData:
       return vm.foreignArgs;
     case BufferType.RedisCallResponse:
       return vm.redisAnswer;
     default:
-      return NO_BUFFER;
+      return undefined;
   }
 }
 
@@ -88,4 +85,3 @@ export function proxyGetConfiguration(vm: VmScope, ptrOut: number, sizeOut: numb
   return vm.memory.giveBytes(bytes, ptrOut, sizeOut);
 }
 
-export { BodyBuffer };
