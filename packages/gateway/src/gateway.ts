@@ -1,25 +1,31 @@
 /**
- * The gateway: a data-plane HTTP listener and an admin listener over the current Generation.
- * Reloads (file changes, POST /reload) validate the new config completely and start every plugin
- * before swapping; anything that fails leaves the previous generation serving. Reloads never run
- * concurrently: one asked for while another runs is queued (and merged with any other waiting one).
+ * The gateway's supervisor (the main thread): configuration, validation, plugin fetching and
+ * compiling, reloads, the admin listener, shared-state and metrics aggregation, and the data-plane
+ * workers (see supervisor/worker-pool.ts). Plugins never run on this thread, so the admin listener
+ * and signal handling stay responsive whatever a plugin does. Reloads validate the new config
+ * completely and start every plugin on every worker before swapping; anything that fails leaves the
+ * previous generation serving. Reloads never run concurrently: one asked for while another runs is
+ * queued (and merged with any other waiting one).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { statSync } from 'node:fs';
-import { LogLevel, WasmgateError } from '@wasmgate/host';
+import { attachSharedState, createSharedStateHandle, LogLevel, WasmgateError, type MetricStore, type SharedDataStore } from '@wasmgate/host';
 import { loadConfigFromSources, readConfigSources } from './config/index.js';
 import { formatHostPort } from './config/address.js';
 import type { Config, ConfigOverrides } from './config/types.js';
-import { Generation } from './generation.js';
 import type { Logger } from './logger.js';
 import { handleAdmin } from './admin/admin.js';
-import { createNodePorts, type NodePorts } from './ports/node-ports.js';
-import { handleExchange } from './proxy/exchange.js';
 import { fingerprint, problemsOf, toProblem, type ReloadOutcome, type ReloadProblem } from './reload-outcome.js';
+import { preparePlugins } from './supervisor/prepare-plugins.js';
+import type { GenerationPayload, PreparedPlugin, WorkerStatus } from './supervisor/protocol.js';
+import { toWire } from './supervisor/wire-error.js';
+import { WorkerPool, type UnresponsiveWorker } from './supervisor/worker-pool.js';
 import { FileWatcher } from './watch-files.js';
 import './proxy/errors.js';
+import './supervisor/errors.js';
 
 export type { ReloadOutcome, ReloadProblem } from './reload-outcome.js';
 
@@ -50,22 +56,32 @@ interface ReadConfig {
   readonly fingerprint: string;
 }
 
-/** A generation still finishing exchanges after a reload swapped it out. */
+/** The generation serving, as the supervisor knows it (the VMs themselves live in the workers). */
+export interface GenerationInfo {
+  /** 1 for the generation `start` loaded, then one more per successful reload. */
+  readonly id: number;
+  readonly config: Config;
+  readonly loadedAt: string;
+  readonly plugins: ReadonlyMap<string, PreparedPlugin>;
+  /** FAIL_OPEN plugins the supervisor could not fetch or compile. */
+  readonly skipped: ReadonlyMap<string, WasmgateError>;
+}
+
+/** A generation still finishing exchanges in some worker after a reload swapped it out. */
 export interface DrainingGeneration {
   readonly generation: number;
   readonly inFlight: number;
   readonly sinceMs: number;
+  readonly workerId: number;
 }
-
-const DRAIN_WARN_MS = 30_000;
 
 export class Gateway {
   readonly #opts: GatewayOptions;
   readonly #logger: Logger;
-  #ports!: NodePorts;
-  #current!: Generation;
+  #pool!: WorkerPool;
+  #current!: GenerationInfo;
   #first!: Config;
-  #server: Server | undefined;
+  #shared!: { sharedData: SharedDataStore; metrics: MetricStore };
   #admin: Server | undefined;
   #watcher: FileWatcher | undefined;
   #running: Promise<ReloadOutcome> | undefined;
@@ -73,7 +89,7 @@ export class Gateway {
   #queuedTriggers: string[] = [];
   #queuedForce = false;
   #lastFingerprint = '';
-  #draining = new Set<Generation>();
+  #nextGeneration = 1;
   #closing = false;
   lastReload: ReloadOutcome | undefined;
   /** Successful reloads (swaps) since start. */
@@ -86,7 +102,7 @@ export class Gateway {
     this.#logger = opts.logger;
   }
 
-  /** Loads the config and every plugin; throws a WasmgateError (with all config errors in details) on failure. */
+  /** Loads the config and every plugin on every worker; throws a WasmgateError (all config errors in details) on failure. */
   static async start(opts: GatewayOptions): Promise<Gateway> {
     const gw = new Gateway(opts);
     const started = Date.now();
@@ -95,16 +111,18 @@ export class Gateway {
     const config = read.config;
     gw.#first = config;
     gw.#lastFingerprint = read.fingerprint;
-    gw.#ports = createNodePorts(config, opts.logger);
+    const handle = createSharedStateHandle();
+    // The supervisor attaches too (thread 0) to read shared data and metrics for the admin API.
+    gw.#shared = attachSharedState(handle, { threadId: 0, notifyQueueReady: () => undefined });
+    const payload = await gw.#prepare(config);
+    const workers = config.gateway.workers ?? availableParallelism();
+    gw.#pool = await WorkerPool.start({ count: workers, listen: config.gateway.listen, shared: handle, logger: opts.logger, accessLog: opts.accessLog }, payload.payload);
+    gw.#current = payload.info;
+    gw.lastReload = gw.#outcome(true, 'start', started, [], gw.#warningsOf(read, payload.info));
     try {
-      gw.#current = await Generation.load(config, gw.#ports, opts.logger, gw.#fetchOptions(config));
-    } catch (e) {
-      gw.#ports.close();
-      throw e;
-    }
-    gw.lastReload = gw.#outcome(true, 'start', started, [], gw.#warningsOf(read, gw.#current));
-    try {
-      await gw.#listen();
+      gw.#admin = createServer((req, res) => void handleAdmin(req, res, gw));
+      await listen(gw.#admin, config.gateway.admin.host, config.gateway.admin.port);
+      gw.#admin.on('error', (e) => opts.logger.log(LogLevel.error, `admin listener: ${e.message}`));
     } catch (e) {
       await gw.close();
       throw e;
@@ -114,6 +132,15 @@ export class Gateway {
       gw.#rewatch(config);
     }
     return gw;
+  }
+
+  /** Fetches and compiles the plugins of `config` (on this thread) into what workers instantiate. */
+  async #prepare(config: Config): Promise<{ payload: GenerationPayload; info: GenerationInfo }> {
+    const prepared = await preparePlugins(config, this.#fetchOptions(config), this.#logger);
+    const id = this.#nextGeneration++;
+    const payload: GenerationPayload = { id, config, plugins: prepared.plugins, skipped: [...prepared.skipped].map(([k, e]) => [k, toWire(e)[0]!] as const) };
+    const info: GenerationInfo = { id, config, loadedAt: new Date().toISOString(), plugins: new Map(prepared.plugins.map((p) => [p.key, p])), skipped: prepared.skipped };
+    return { payload, info };
   }
 
   /** Reads and validates the config; the digest is of exactly the texts that were validated. */
@@ -133,30 +160,10 @@ export class Gateway {
     };
   }
 
-  async #listen(): Promise<void> {
-    const g = this.#current.config.gateway;
-    this.#server = createServer({ keepAlive: true, requireHostHeader: false }, (req, res) => {
-      // The exchange keeps the generation it started on (config, upstream agent, VMs) to the end.
-      const gen = this.#current;
-      gen.enter();
-      handleExchange(req, res, {
-        config: gen.config, upstream: gen.upstream, chainFor: (r, h) => gen.chainFor(r, h), done: () => gen.leave(),
-        ...(this.#opts.accessLog ? { accessLog: (e: Record<string, unknown>) => this.#opts.accessLog!(JSON.stringify(e)) } : {}),
-      });
-    });
-    this.#server.keepAliveTimeout = 60_000;
-    // Malformed HTTP from one client answers 400 on that connection only.
-    this.#server.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
-      else socket.destroy();
-    });
-    this.#admin = createServer((req, res) => void handleAdmin(req, res, this));
-    await listen(this.#server, g.listen.host, g.listen.port);
-    await listen(this.#admin, g.admin.host, g.admin.port);
-  }
-
+  /** The data-plane address (every worker listens on it). */
   get address(): AddressInfo {
-    return this.#server!.address() as AddressInfo;
+    const l = this.#current.config.gateway.listen;
+    return { address: l.host, port: this.#pool.port, family: l.host.includes(':') ? 'IPv6' : 'IPv4' };
   }
 
   get adminAddress(): AddressInfo {
@@ -164,14 +171,40 @@ export class Gateway {
   }
 
   /** The generation new exchanges start on. */
-  get generation(): Generation {
+  get generation(): GenerationInfo {
     return this.#current;
   }
 
-  /** Swapped-out generations whose exchanges have not all finished yet. */
-  get draining(): DrainingGeneration[] {
-    const now = Date.now();
-    return [...this.#draining].map((g) => ({ generation: g.id, inFlight: g.inFlight, sinceMs: now - (g.retiredAt ?? now) }));
+  /** Number of data-plane worker threads. */
+  get workers(): number {
+    return this.#pool.count;
+  }
+
+  /** Each worker's status (plugins, VMs, in-flight and draining exchanges); busy workers are marked unresponsive. */
+  workerStatus(timeoutMs?: number): Promise<(WorkerStatus | UnresponsiveWorker)[]> {
+    return this.#pool.status(timeoutMs);
+  }
+
+  /** Swapped-out generations whose exchanges have not all finished yet, per worker. */
+  async draining(): Promise<DrainingGeneration[]> {
+    const status = await this.workerStatus();
+    return status.flatMap((w) => ('unresponsive' in w ? [] : w.draining.map((d) => ({ ...d, workerId: w.workerId }))));
+  }
+
+  /** Exchanges in flight on the serving generation, over every worker that answered. */
+  async inFlight(): Promise<number> {
+    const status = await this.workerStatus();
+    return status.reduce((n, w) => n + ('unresponsive' in w ? 0 : w.inFlight), 0);
+  }
+
+  /** Process-wide plugin metrics (every worker's VMs write to the same store). */
+  get metrics(): MetricStore {
+    return this.#shared.metrics;
+  }
+
+  /** Process-wide shared data (proxy_get/set_shared_data), as every worker sees it. */
+  get sharedData(): SharedDataStore {
+    return this.#shared.sharedData;
   }
 
   /** Folders the file watcher watches (empty with `watch: false`). */
@@ -182,10 +215,6 @@ export class Gateway {
   /** True from `close()` on. */
   get closing(): boolean {
     return this.#closing;
-  }
-
-  get ports(): NodePorts {
-    return this.#ports;
   }
 
   /**
@@ -237,14 +266,14 @@ export class Gateway {
     try {
       if (!read.config) throw configInvalid(read.errors);
       const config = read.config;
-      const next = await Generation.load(config, this.#ports, this.#logger, this.#fetchOptions(config));
-      if (this.#closing) {
-        await next.release();
-        return { ...this.lastReload!, skipped: 'shutting down' };
-      }
-      this.#swap(next);
-      outcome = this.#outcome(true, trigger, started, [], this.#warningsOf(read, next));
-      this.#logger.log(LogLevel.info, `reload (${trigger}) ok: generation ${next.id} serving ${config.routes.length} routes, ${next.plugins.size} plugins (${outcome.durationMs} ms)`);
+      const next = await this.#prepare(config);
+      await this.#pool.prepare(next.payload);
+      if (this.#closing) return { ...this.lastReload!, skipped: 'shutting down' };
+      await this.#pool.commit(next.payload);
+      this.#current = next.info;
+      this.reloadCount++;
+      outcome = this.#outcome(true, trigger, started, [], this.#warningsOf(read, next.info));
+      this.#logger.log(LogLevel.info, `reload (${trigger}) ok: generation ${next.info.id} serving ${config.routes.length} routes, ${config.plugins.length} plugins on ${this.#pool.count} worker(s) (${outcome.durationMs} ms)`);
       for (const w of outcome.warnings) this.#logger.log(LogLevel.warn, `reload: ${w.location ? `${w.location}  ` : ''}${w.code}  ${w.message}`);
       this.#warnListenerChanges(config);
     } catch (e) {
@@ -261,29 +290,11 @@ export class Gateway {
     return outcome;
   }
 
-  /** The atomic part: new exchanges start on `next` from the next tick on; the old one drains. */
-  #swap(next: Generation): void {
-    const old = this.#current;
-    this.#ports.setConfig(next.config);
-    this.#current = next;
-    this.reloadCount++;
-    this.#draining.add(old);
-    const slow = setTimeout(() => {
-      this.#logger.log(LogLevel.warn, `generation ${old.id} still has ${old.inFlight} exchange(s) in flight ${DRAIN_WARN_MS / 1000} s after the reload; its VMs stay loaded until they finish`);
-    }, DRAIN_WARN_MS);
-    slow.unref();
-    void old.release().then(() => {
-      clearTimeout(slow);
-      this.#draining.delete(old);
-      this.#logger.log(LogLevel.debug, `generation ${old.id} drained and released`);
-    });
-  }
-
   #outcome(ok: boolean, trigger: string, started: number, errors: ReloadProblem[], warnings: ReloadProblem[]): ReloadOutcome {
-    return { ok, at: new Date().toISOString(), trigger, generation: this.#current.id, durationMs: Date.now() - started, errors, warnings };
+    return { ok, at: new Date().toISOString(), trigger, generation: this.#current?.id ?? 1, durationMs: Date.now() - started, errors, warnings };
   }
 
-  #warningsOf(read: ReadConfig, gen: Generation): ReloadProblem[] {
+  #warningsOf(read: ReadConfig, gen: GenerationInfo): ReloadProblem[] {
     return [...read.warnings.map(toProblem), ...[...gen.skipped.values()].map(toProblem)];
   }
 
@@ -296,6 +307,9 @@ export class Gateway {
         this.#logger.log(LogLevel.warn, `reload: Gateway ${what} changed to ${formatHostPort(b)}, but listeners are not moved by a reload; still on ${formatHostPort(a)} until restart`);
       }
     }
+    if ((was.workers ?? 0) !== (now.workers ?? 0)) {
+      this.#logger.log(LogLevel.warn, `reload: Gateway workers changed, but the number of worker threads is fixed at start; still ${this.#pool.count} until restart`);
+    }
   }
 
   /** Watches the config files, the folders named by --config, and every file:// plugin. */
@@ -307,19 +321,23 @@ export class Gateway {
       ...paths.filter((p) => !dirs.includes(p)),
       ...config.sources.filter((f) => !dirs.includes(dirname(f))),
       // The serving generation's plugins too: a failed attempt must not stop the watch on them.
-      ...plugins(config), ...plugins(this.#current.config),
-      ...[...this.#current.plugins.values()].flatMap((p) => (p.localPath ? [p.localPath] : [])),
+      ...plugins(config), ...(this.#current ? plugins(this.#current.config) : []),
+      ...(this.#current ? [...this.#current.plugins.values()].flatMap((p) => (p.localPath ? [p.localPath] : [])) : []),
     ];
     this.#watcher?.set({ files, configDirs: dirs });
   }
 
-  async close(): Promise<void> {
+  /**
+   * Graceful stop: no new connections; in-flight exchanges get up to the Gateway's drainTimeoutMs
+   * (or `drainMs`) to finish; then workers end and the admin listener closes.
+   */
+  async close(drainMs?: number): Promise<void> {
+    if (this.#closing) return;
     this.#closing = true;
     this.#watcher?.close();
     await Promise.allSettled([this.#running, this.#queued]);
-    await Promise.all([close(this.#server), close(this.#admin)]);
-    await this.#current.release();
-    this.#ports.close();
+    await this.#pool?.close(drainMs ?? this.#current?.config.gateway.drainTimeoutMs ?? 10_000);
+    await close(this.#admin);
   }
 }
 
@@ -341,12 +359,14 @@ function isDirectory(p: string): boolean {
 
 function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => {
+    const onError = (e: NodeJS.ErrnoException) => {
       const why = e.code === 'EADDRINUSE' ? 'the address is already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
       reject(new WasmgateError('WG_PROXY_LISTEN', `cannot listen on ${host}:${port}: ${why}`, { cause: e }));
-    });
+    };
+    server.once('error', onError);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      // The listener is up: later errors are not listen errors (the old code removed the wrong function here).
+      server.off('error', onError);
       resolve();
     });
   });

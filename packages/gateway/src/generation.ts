@@ -1,27 +1,41 @@
 /**
- * A Generation is one loaded configuration: the frozen Config plus a started PluginInstance per
- * WasmPlugin. Reloads build a whole new generation off the request path and swap it in; the old
- * one is released once its in-flight exchanges have drained (see RATIONALE.md, "Hot reload").
+ * A Generation is one loaded configuration inside one worker: the frozen Config, a started
+ * PluginInstance per WasmPlugin (from the modules the supervisor compiled), the upstream pools, and
+ * its own HostPorts (so callouts resolve clusters in this generation's config). Reloads build a whole
+ * new generation off the request path and swap it in; the old one is released once its in-flight
+ * exchanges have drained (see RATIONALE.md, "Hot reload").
  */
-import { LogLevel, WasmgateError, type ChainFilter, type HostPorts } from '@wasmgate/host';
+import { LogLevel, WasmgateError, type ChainFilter } from '@wasmgate/host';
+import { deepFreeze } from './config/freeze.js';
+import { pluginLimits } from './config/limits.js';
 import { hostMatches } from './config/match-route.js';
 import type { Config, RouteConfig, WasmPluginConfig } from './config/types.js';
 import type { Logger } from './logger.js';
 import { PluginInstance } from './plugins/plugin-instance.js';
+import { createNodePorts, type NodePorts, type SharedStores } from './ports/node-ports.js';
 import { Upstream } from './proxy/upstream.js';
-import type { FetchOptions } from './plugins/sources/index.js';
+import { locatePluginError } from './supervisor/prepare-plugins.js';
+import type { GenerationPayload, WireError } from './supervisor/protocol.js';
+import { fromWire } from './supervisor/wire-error.js';
+import type { CallSlotWriter } from './worker/call-slot.js';
 
-let nextGenerationId = 1;
+/** What every generation of a worker shares. */
+export interface GenerationEnv {
+  readonly logger: Logger;
+  readonly stores: SharedStores;
+  readonly callSlot?: CallSlotWriter | undefined;
+}
 
 export class Generation {
-  /** 1 for the generation `start` loaded, then one more per successful reload (per process). */
+  /** Assigned by the supervisor: 1 for the first, one more per successful reload. */
   readonly id: number;
   readonly config: Config;
   readonly plugins: ReadonlyMap<string, PluginInstance>;
-  /** Load errors of FAIL_OPEN plugins that were skipped. */
+  /** FAIL_OPEN plugins left out: could not be fetched, compiled or started. */
   readonly skipped: ReadonlyMap<string, WasmgateError>;
   /** Pooled keep-alive connections to the upstreams. */
   readonly upstream: Upstream;
+  readonly ports: NodePorts;
   readonly loadedAt: string;
   #inFlight = 0;
   #drained: (() => void) | undefined;
@@ -29,9 +43,10 @@ export class Generation {
   #done = false;
   #retiredAt: number | undefined;
 
-  private constructor(config: Config, plugins: Map<string, PluginInstance>, skipped: Map<string, WasmgateError>) {
-    this.id = nextGenerationId++;
+  private constructor(id: number, config: Config, ports: NodePorts, plugins: Map<string, PluginInstance>, skipped: Map<string, WasmgateError>) {
+    this.id = id;
     this.config = config;
+    this.ports = ports;
     this.plugins = plugins;
     this.skipped = skipped;
     this.loadedAt = new Date().toISOString();
@@ -39,35 +54,41 @@ export class Generation {
   }
 
   /**
-   * Loads every plugin (concurrently: fetch and compile overlap). A FAIL_CLOSE plugin that cannot
-   * load fails the whole generation, and whatever did load is closed again; a FAIL_OPEN one is
-   * skipped with its error recorded. The thrown error carries every plugin error in `cause` (an
-   * array), each located at the WasmPlugin manifest that declared it.
+   * Starts every prepared plugin. A FAIL_CLOSE plugin that cannot start fails the whole generation
+   * (whatever did start is closed again); a FAIL_OPEN one is skipped with its error recorded. The
+   * thrown error carries every plugin error in `cause`, each located at its WasmPlugin manifest.
    */
-  static async load(config: Config, ports: HostPorts, logger: Logger, fetchOptions: FetchOptions): Promise<Generation> {
-    const settled = await Promise.allSettled(config.plugins.map((p) => PluginInstance.load(p, ports, logger, fetchOptions)));
+  static async create(payload: GenerationPayload, env: GenerationEnv): Promise<Generation> {
+    const config = deepFreeze(payload.config) as Config;
+    const ports = createNodePorts(config, env.logger, env.stores);
+    const prepared = new Map(payload.plugins.map((p) => [p.key, p]));
+    const skipped = new Map<string, WasmgateError>(payload.skipped.map(([k, e]: readonly [string, WireError]) => [k, fromWire(e)]));
+    const toStart = config.plugins.filter((p) => prepared.has(p.key));
+    const settled = await Promise.allSettled(toStart.map((p) => PluginInstance.create(p, prepared.get(p.key)!, {
+      ports, logger: env.logger, limits: pluginLimits(p, config.gateway), callSlot: env.callSlot,
+    })));
     const plugins = new Map<string, PluginInstance>();
-    const skipped = new Map<string, WasmgateError>();
     const errors: WasmgateError[] = [];
     settled.forEach((s, i) => {
-      const p = config.plugins[i]!;
+      const p = toStart[i]!;
       if (s.status === 'fulfilled') {
         plugins.set(p.key, s.value);
         return;
       }
-      const err = locate(p, s.reason);
+      const err = locatePluginError(p, s.reason);
       if (p.failStrategy === 'FAIL_OPEN') {
         skipped.set(p.key, err);
-        logger.log(LogLevel.warn, `plugin ${p.key} skipped (FAIL_OPEN): ${err.message}`, { code: err.code });
+        env.logger.log(LogLevel.warn, `plugin ${p.key} skipped (FAIL_OPEN): ${err.message}`, { code: err.code });
       } else errors.push(err);
     });
     if (errors.length > 0) {
       for (const inst of plugins.values()) inst.close();
+      ports.close();
       const first = errors[0]!;
       const message = errors.length === 1 ? first.message : `${errors.length} plugins failed to load: ${errors.map((e) => e.message).join('; ')}`;
       throw new WasmgateError(first.code, message, { cause: errors, details: errors.flatMap((e) => e.details) });
     }
-    return new Generation(config, plugins, skipped);
+    return new Generation(payload.id, config, ports, plugins, skipped);
   }
 
   chainFor(route: RouteConfig | undefined, host: string): ChainFilter[] | { unavailable: string } {
@@ -105,26 +126,21 @@ export class Generation {
   }
 
   /**
-   * Waits until no exchange runs on this generation, then releases its VMs and upstream sockets.
-   * The caller has already swapped it out, so `inFlight` only goes down. Idempotent.
+   * Waits until no exchange runs on this generation, then releases its VMs, upstream sockets and
+   * callout connections. The caller has already swapped it out, so `inFlight` only goes down.
+   * Idempotent.
    */
   release(): Promise<void> {
     this.#retiredAt ??= Date.now();
     this.#released ??= (async () => {
       if (this.#inFlight > 0) await new Promise<void>((r) => (this.#drained = r));
       for (const inst of this.plugins.values()) inst.close();
+      this.ports.close();
       await this.upstream.close();
       this.#done = true;
     })();
     return this.#released;
   }
-}
-
-/** The plugin's error, as a WasmgateError that points at the WasmPlugin manifest when it has no location. */
-function locate(p: WasmPluginConfig, e: unknown): WasmgateError {
-  if (e instanceof WasmgateError && e.location) return e;
-  if (e instanceof WasmgateError) return new WasmgateError(e.code, e.message, { hint: e.hint, details: e.details, location: p.location, cause: e });
-  return new WasmgateError('WG_PLUGIN_START_FAILED', `plugin ${p.key}: ${String(e)}`, { location: p.location, cause: e });
 }
 
 /** wasmgate's host-side scope (spec.wasmgate.scope): the plugin runs where a listed route or domain matches. */

@@ -8,6 +8,8 @@ export interface Logger {
   /** Numeric Proxy-Wasm level (0 trace … 5 critical) below which lines are dropped. */
   level: LogLevel;
   log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
+  /** Writes a line already formatted (and level-filtered) elsewhere: a worker thread's log lines. */
+  write(line: string): void;
 }
 
 export function levelFromName(name: LogLevelName): LogLevel {
@@ -23,5 +25,6 @@ export function createLogger(write: (line: string) => void, level: LogLevel = 2)
       const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
       write(`${new Date().toISOString()} ${LOG_LEVEL_NAMES[l] ?? l} ${message}${extra}`);
     },
+    write,
   };
 }

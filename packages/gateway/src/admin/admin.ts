@@ -1,12 +1,15 @@
 /**
- * The admin listener: /healthz, /ready (with the last reload's outcome), /metrics (Prometheus
- * text), /config_dump (routes, chains, plugin VMs, reload state) and POST /reload.
+ * The admin listener (on the supervisor thread, so it answers whatever a plugin does): /healthz,
+ * /ready (with the last reload's outcome), /metrics (Prometheus text), /config_dump (routes,
+ * chains, plugin VMs per worker, reload state) and POST /reload.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MetricType } from '@wasmgate/host';
-import type { Gateway } from '../gateway.js';
-import type { Generation } from '../generation.js';
-import type { RouteConfig } from '../config/types.js';
+import type { Gateway, GenerationInfo } from '../gateway.js';
+import type { RouteConfig, WasmPluginConfig } from '../config/types.js';
+import { hostMatches } from '../config/match-route.js';
+import type { PluginStatus, WorkerStatus } from '../supervisor/protocol.js';
+import type { UnresponsiveWorker } from '../supervisor/worker-pool.js';
 
 const PATHS = ['/healthz', '/ready', '/metrics', '/config_dump', 'POST /reload'];
 
@@ -41,73 +44,120 @@ async function route(req: IncomingMessage, res: ServerResponse, gw: Gateway): Pr
     return json(res, outcome.ok ? 200 : 422, outcome);
   }
   if (path === '/metrics') {
-    const text = prometheus(gw);
+    const text = await prometheus(gw);
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
     res.end(text);
     return;
   }
-  if (path === '/config_dump') return json(res, 200, configDump(gw));
+  if (path === '/config_dump') return json(res, 200, await configDump(gw));
   json(res, 404, { error: `unknown admin path ${path}`, paths: PATHS });
 }
 
+type Status = WorkerStatus | UnresponsiveWorker;
+const answered = (s: Status[]): WorkerStatus[] => s.filter((w): w is WorkerStatus => !('unresponsive' in w));
+
+/** Each plugin's status on every worker that answered, with the worker id. */
+function pluginsOf(workers: WorkerStatus[]): (PluginStatus & { workerId: number; failStrategy?: string })[] {
+  return workers.flatMap((w) => w.plugins.map((p) => ({ ...p, workerId: w.workerId })));
+}
+
 /**
- * Ready (200) while a generation serves and every FAIL_CLOSE plugin of it has a running VM; 503
- * while shutting down, or while such a plugin's VM is failed or being recreated (its routes answer
- * 503 meanwhile). A failed reload does not make the gateway unready — the previous configuration
- * still serves — and shows as `lastReload.ok: false`.
+ * Ready (200) while a generation serves and every FAIL_CLOSE plugin has a running VM on every worker
+ * that answered; 503 while shutting down, or while such a plugin's VM is failed or being recreated
+ * somewhere (its routes answer 503 there meanwhile). A failed reload does not make the gateway
+ * unready — the previous configuration still serves — and shows as `lastReload.ok: false`. A worker
+ * busy inside a long plugin call is listed but does not make the gateway unready by itself.
  */
-function ready(res: ServerResponse, gw: Gateway): void {
+async function ready(res: ServerResponse, gw: Gateway): Promise<void> {
   const gen = gw.generation;
-  const notRunning = [...gen.plugins.values()].map((p) => ({ ...p.status(), failStrategy: p.config.failStrategy })).filter((s) => s.state !== 'running');
+  const status = await gw.workerStatus();
+  const failStrategy = new Map(gen.config.plugins.map((p) => [p.key, p.failStrategy]));
+  const notRunning = pluginsOf(answered(status)).map((s) => ({ ...s, failStrategy: failStrategy.get(s.key) })).filter((s) => s.state !== 'running');
   const blocking = notRunning.filter((s) => s.failStrategy === 'FAIL_CLOSE');
   const isReady = !gw.closing && blocking.length === 0;
-  const reason = gw.closing ? 'shutting down' : blocking.length > 0 ? `FAIL_CLOSE plugin(s) not running: ${blocking.map((s) => s.key).join(', ')}` : undefined;
+  const reason = gw.closing ? 'shutting down' : blocking.length > 0 ? `FAIL_CLOSE plugin(s) not running: ${[...new Set(blocking.map((s) => s.key))].join(', ')}` : undefined;
   json(res, isReady ? 200 : 503, {
     ready: isReady, ...(reason ? { reason } : {}),
-    generation: gen.id, reloads: gw.reloadCount, reloadFailures: gw.reloadFailures,
+    generation: gen.id, workers: gw.workers, unresponsiveWorkers: status.filter((w) => 'unresponsive' in w).map((w) => w.workerId),
+    reloads: gw.reloadCount, reloadFailures: gw.reloadFailures,
     lastReload: gw.lastReload, pluginsNotRunning: notRunning,
   });
 }
 
-function configDump(gw: Gateway) {
-  const gen = gw.generation;
-  const status = new Map([...gen.plugins].map(([k, p]) => [k, { ...p.status(), phase: p.config.phase, priority: p.config.priority, failStrategy: p.config.failStrategy }]));
+/** One plugin's status summed over workers: state is the worst, counters add up, memory per worker. */
+function merged(key: string, gen: GenerationInfo, workers: WorkerStatus[]) {
+  const per = pluginsOf(workers).filter((p) => p.key === key);
+  const cfg = gen.config.plugins.find((p) => p.key === key)!;
+  const first = per[0];
+  const prepared = gen.plugins.get(key);
+  const state = per.some((p) => p.state === 'failed') ? 'failed' : per.some((p) => p.state === 'recreating') ? 'recreating' : 'running';
   return {
-    generation: { id: gen.id, loadedAt: gen.loadedAt, inFlight: gen.inFlight, configFiles: gen.config.sources },
+    key, url: cfg.url, sha256: prepared?.sha256 ?? first?.sha256, ...(prepared?.digest ? { digest: prepared.digest } : {}),
+    abiVersion: prepared?.abiVersion ?? first?.abiVersion, toolchain: prepared?.report.toolchain ?? first?.toolchain,
+    phase: cfg.phase, priority: cfg.priority, failStrategy: cfg.failStrategy,
+    state, restarts: per.reduce((n, p) => n + p.restarts, 0), rebuilds: per.reduce((n, p) => n + p.rebuilds, 0),
+    memoryPages: per.reduce((n, p) => Math.max(n, p.memoryPages), 0),
+    ...(first ? { limits: first.limits } : {}),
+    ...(per.find((p) => p.lastError) ? { lastError: per.find((p) => p.lastError)!.lastError } : {}),
+    workers: per.map((p) => ({ workerId: p.workerId, state: p.state, restarts: p.restarts, rebuilds: p.rebuilds, memoryPages: p.memoryPages, ...(p.lastError ? { lastError: p.lastError } : {}) })),
+  };
+}
+
+async function configDump(gw: Gateway) {
+  const gen = gw.generation;
+  const status = await gw.workerStatus();
+  const workers = answered(status).filter((w) => w.generation === gen.id);
+  const plugins = new Map(gen.config.plugins.filter((p) => gen.plugins.has(p.key)).map((p) => [p.key, merged(p.key, gen, workers)]));
+  return {
+    generation: { id: gen.id, loadedAt: gen.loadedAt, inFlight: answered(status).reduce((n, w) => n + w.inFlight, 0), configFiles: gen.config.sources },
     lastReload: gw.lastReload,
     reloads: gw.reloadCount,
     reloadFailures: gw.reloadFailures,
-    draining: gw.draining,
+    draining: answered(status).flatMap((w) => w.draining.map((d) => ({ ...d, workerId: w.workerId }))),
     watching: gw.watching,
-    gateway: gen.config.gateway,
+    gateway: { ...gen.config.gateway, workers: gw.workers },
+    workers: status.map((w) => ('unresponsive' in w ? w : { workerId: w.workerId, generation: w.generation, inFlight: w.inFlight, listening: w.listening, heapUsedBytes: w.heapUsedBytes })),
     routes: gen.config.routes.map((r) => ({ name: r.name, host: r.host ?? '*', path: r.path, pathType: r.pathType, cluster: r.clusterName, endpoints: r.endpoints })),
     // Each route's chain as a request to that route would get it, with every plugin's VM state.
     chains: gen.config.routes.map((r) => {
       const chain = chainOf(gen, r);
       return 'unavailable' in chain
         ? { route: r.name, unavailable: chain.unavailable, plugins: [] }
-        : { route: r.name, plugins: chain.map((key) => status.get(key) ?? { key }) };
+        : { route: r.name, plugins: chain.map((key) => plugins.get(key) ?? { key }) };
     }),
-    plugins: [...status.values()],
-    skippedPlugins: [...gen.skipped].map(([k, e]) => ({ key: k, code: e.code, message: e.message })),
+    plugins: [...plugins.values()],
+    skippedPlugins: [...new Map([...gen.skipped, ...answered(status).flatMap((w) => w.skipped)]).entries()].map(([k, e]) => ({ key: k, code: e.code, message: e.message })),
     services: gen.config.services.map((s) => ({ name: `${s.namespace}/${s.name}`, fqdn: s.fqdn, endpoints: s.endpoints, protocol: s.protocol, aliases: s.aliases })),
   };
 }
 
 /** Plugin keys in chain order for a request to `r` (a wildcard host is probed with a sample name). */
-function chainOf(gen: Generation, r: RouteConfig): string[] | { unavailable: string } {
-  const host = r.host ?? '';
-  const chain = gen.chainFor(r, host.startsWith('*.') ? `x${host.slice(1)}` : host);
-  return 'unavailable' in chain ? chain : chain.map((f) => f.name);
+function chainOf(gen: GenerationInfo, r: RouteConfig): string[] | { unavailable: string } {
+  const h = r.host ?? '';
+  const host = h.startsWith('*.') ? `x${h.slice(1)}` : h;
+  const out: string[] = [];
+  for (const p of gen.config.plugins) {
+    if (!inScope(p, r, host)) continue;
+    if (gen.plugins.has(p.key)) out.push(p.key);
+    else if (p.failStrategy === 'FAIL_CLOSE') return { unavailable: `plugin ${p.key} is not loaded` };
+  }
+  return out;
+}
+
+function inScope(p: WasmPluginConfig, route: RouteConfig, host: string): boolean {
+  const routes = p.scope?.routes ?? [];
+  const domains = p.scope?.domains ?? [];
+  if (routes.length === 0 && domains.length === 0) return true;
+  return routes.includes(route.name) || domains.some((d) => hostMatches(d, host));
 }
 
 function sanitize(name: string): string {
   return name.replace(/[^a-zA-Z0-9_:]/g, '_');
 }
 
-function prometheus(gw: Gateway): string {
+async function prometheus(gw: Gateway): Promise<string> {
   const lines: string[] = [];
-  for (const m of gw.ports.metrics.snapshot()) {
+  for (const m of gw.metrics.snapshot()) {
     const n = sanitize(m.name);
     if (m.type === MetricType.Histogram) {
       lines.push(`# TYPE ${n} summary`, `${n}_sum ${m.value}`, `${n}_count ${m.count ?? 0}`);
@@ -115,20 +165,25 @@ function prometheus(gw: Gateway): string {
       lines.push(`# TYPE ${n} ${m.type === MetricType.Counter ? 'counter' : 'gauge'}`, `${n} ${m.value}`);
     }
   }
-  const plugins = [...gw.generation.plugins.values()].map((p) => p.status());
+  const status = await gw.workerStatus();
+  const plugins = pluginsOf(answered(status).filter((w) => w.generation === gw.generation.id));
   const perPlugin = (name: string, type: string, value: (s: (typeof plugins)[number]) => number) => {
     lines.push(`# TYPE ${name} ${type}`);
-    for (const s of plugins) lines.push(`${name}{plugin="${s.key}"} ${value(s)}`);
+    for (const s of plugins) lines.push(`${name}{plugin="${s.key}",worker="${s.workerId}"} ${value(s)}`);
   };
   perPlugin('wasmgate_plugin_restarts', 'counter', (s) => s.restarts);
+  perPlugin('wasmgate_plugin_rebuilds', 'counter', (s) => s.rebuilds);
   perPlugin('wasmgate_plugin_memory_pages', 'gauge', (s) => s.memoryPages);
   perPlugin('wasmgate_plugin_up', 'gauge', (s) => (s.state === 'running' ? 1 : 0));
+  const draining = answered(status).reduce((n, w) => n + w.draining.length, 0);
   lines.push(
     '# TYPE wasmgate_reloads_total counter', `wasmgate_reloads_total ${gw.reloadCount}`,
     '# TYPE wasmgate_reload_failures_total counter', `wasmgate_reload_failures_total ${gw.reloadFailures}`,
     '# TYPE wasmgate_last_reload_success gauge', `wasmgate_last_reload_success ${gw.lastReload?.ok ? 1 : 0}`,
     '# TYPE wasmgate_generation gauge', `wasmgate_generation ${gw.generation.id}`,
-    '# TYPE wasmgate_draining_generations gauge', `wasmgate_draining_generations ${gw.draining.length}`,
+    '# TYPE wasmgate_draining_generations gauge', `wasmgate_draining_generations ${draining}`,
+    '# TYPE wasmgate_workers gauge', `wasmgate_workers ${gw.workers}`,
+    '# TYPE wasmgate_workers_unresponsive gauge', `wasmgate_workers_unresponsive ${status.length - answered(status).length}`,
   );
   return `${lines.join('\n')}\n`;
 }

@@ -21,6 +21,13 @@ export const GATEWAY_DEFAULTS = Object.freeze({
   responseBodyBufferBytes: 1048576,
   upstreamTimeoutMs: 15000,
   logLevel: 'info',
+  // cpp-host's compile-time cap is 1 GiB; Higress rebuilds at 800 MiB.
+  maxMemoryMiB: 1024,
+  // A Proxy-Wasm callback runs on a request's hot path; one that takes a second is already broken.
+  callTimeoutMs: 1000,
+  // A Go VM starts in 20–40 ms; configure may parse a large configuration.
+  startTimeoutMs: 10000,
+  drainTimeoutMs: 10000,
 } as const);
 
 /** Builds the gateway settings; `m` is the one Gateway manifest, if any. */
@@ -60,7 +67,12 @@ export function resolveGateway(m: GatewayManifest | undefined, overrides: Config
     limits: {
       requestBodyBufferBytes: spec.limits?.requestBodyBufferBytes ?? GATEWAY_DEFAULTS.requestBodyBufferBytes,
       responseBodyBufferBytes: spec.limits?.responseBodyBufferBytes ?? GATEWAY_DEFAULTS.responseBodyBufferBytes,
+      maxMemoryMiB: spec.limits?.maxMemoryMiB ?? GATEWAY_DEFAULTS.maxMemoryMiB,
+      callTimeoutMs: spec.limits?.callTimeoutMs ?? GATEWAY_DEFAULTS.callTimeoutMs,
+      startTimeoutMs: spec.limits?.startTimeoutMs ?? GATEWAY_DEFAULTS.startTimeoutMs,
     },
+    ...(overrides.workers !== undefined ? { workers: overrides.workers } : spec.workers !== undefined ? { workers: spec.workers } : {}),
+    drainTimeoutMs: spec.drainTimeoutMs ?? GATEWAY_DEFAULTS.drainTimeoutMs,
     upstreamTimeoutMs: spec.upstreamTimeoutMs ?? GATEWAY_DEFAULTS.upstreamTimeoutMs,
     ...(spec.imagePullSecret !== undefined ? { imagePullSecret: path(spec.imagePullSecret) } : {}),
     insecureRegistries: [...(spec.insecureRegistries ?? [])],

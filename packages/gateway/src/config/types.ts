@@ -20,6 +20,12 @@ export interface GatewayLimits {
   readonly requestBodyBufferBytes: number;
   /** Most response-body bytes a plugin may ask the gateway to buffer. @default 1048576 */
   readonly responseBodyBufferBytes: number;
+  /** Default linear-memory cap of each plugin VM (MiB). @default 1024 */
+  readonly maxMemoryMiB: number;
+  /** Default CPU deadline of one plugin callback (ms). @default 1000 */
+  readonly callTimeoutMs: number;
+  /** Default CPU deadline of a VM's start and proxy_on_configure (ms). @default 10000 */
+  readonly startTimeoutMs: number;
 }
 
 /** Listener-level settings from the optional `wasmgate.io/v1alpha1` `Gateway` (defaults when absent). */
@@ -31,6 +37,10 @@ export interface GatewaySettings {
   /** `stdout`, or an absolute file path (relative paths are resolved against the declaring file). */
   readonly accessLog?: string;
   readonly limits: GatewayLimits;
+  /** Data-plane worker threads; undefined = one per CPU (decided by the gateway at start). */
+  readonly workers?: number;
+  /** How long shutdown waits for in-flight requests before closing them. @default 10000 */
+  readonly drainTimeoutMs: number;
   /** Per-request upstream timeout. @default 15000 */
   readonly upstreamTimeoutMs: number;
   /** Absolute path of a docker `config.json` used for OCI pulls. */
@@ -123,10 +133,11 @@ export interface PluginScope {
   readonly domains?: readonly string[];
 }
 
-/** wasmgate-only resource limits (`spec.wasmgate.limits`). */
+/** wasmgate-only resource limits (`spec.wasmgate.limits`), as written; absent fields take the Gateway's. */
 export interface PluginLimits {
   readonly maxMemoryMiB?: number;
   readonly callTimeoutMs?: number;
+  readonly startTimeoutMs?: number;
 }
 
 /** A resolved WasmPlugin. */
@@ -181,4 +192,6 @@ export interface ConfigOverrides {
   readonly listen?: string;
   /** `host:port` for the admin listener. */
   readonly admin?: string;
+  /** Data-plane worker threads (`--workers`). */
+  readonly workers?: number;
 }

@@ -1,87 +1,117 @@
 /**
- * A loaded WasmPlugin: its module, its current VM and root context, and the recovery policy. A
- * trapped VM is recreated in the background with exponential backoff (200 ms doubling to 10 s);
- * meanwhile requests follow the plugin's failStrategy. In-flight streams keep the VM they started
- * with, so a rebuild never changes a request midway.
+ * A WasmPlugin inside one worker: its current VM and root context, the limits they run under, and
+ * the recovery policy. A VM that traps, passes its CPU deadline or runs out of its memory cap is
+ * recreated in the background with exponential backoff (200 ms doubling to 10 s); meanwhile requests
+ * follow the plugin's failStrategy. A plugin that asks for a fresh VM (Higress's `wasm_need_rebuild`)
+ * gets one for new requests at once, and its old VM is released once its last stream ends. In-flight
+ * streams keep the VM they started with, so neither ever changes a request midway.
  */
 import { LogLevel, PluginVm, WasmgateError, type ChainFilter, type HostPorts, type PluginModule, type RootContext } from '@wasmgate/host';
+import type { EffectiveLimits } from '../config/limits.js';
 import type { WasmPluginConfig } from '../config/types.js';
 import type { Logger } from '../logger.js';
-import { compileCached } from './module-cache.js';
-import { fetchPlugin } from './sources/index.js';
-import type { FetchOptions } from './sources/index.js';
+import type { PluginStatus, PreparedPlugin } from '../supervisor/protocol.js';
+import type { CallSlotWriter, Deadline } from '../worker/call-slot.js';
 
 const MIN_BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 10_000;
+const HEALTHY_RESET_MS = 30_000;
 
-export interface PluginStatus {
-  readonly key: string;
-  readonly url: string;
-  readonly sha256: string;
-  readonly digest?: string;
-  readonly abiVersion: string;
-  readonly toolchain: string;
-  readonly state: 'running' | 'failed' | 'recreating';
-  readonly restarts: number;
-  readonly memoryPages: number;
-  readonly lastError?: string;
+/** What a plugin instance needs from the worker it lives in. */
+export interface InstanceEnv {
+  readonly ports: HostPorts;
+  readonly logger: Logger;
+  readonly limits: EffectiveLimits;
+  /** Absent outside a worker (no watchdog): then no deadline is enforced. */
+  readonly callSlot?: CallSlotWriter | undefined;
+}
+
+let nextSerial = 1;
+
+interface LiveVm {
+  readonly vm: PluginVm;
+  readonly root: RootContext;
+  readonly serial: number;
 }
 
 export class PluginInstance {
   readonly config: WasmPluginConfig;
-  readonly module: PluginModule;
-  readonly digest: string | undefined;
-  /** Files to watch for hot reload (file:// sources). */
-  readonly localPath: string | undefined;
-  #vm: PluginVm;
-  #root: RootContext;
+  readonly prepared: PreparedPlugin;
+  readonly #module: PluginModule;
+  readonly #env: InstanceEnv;
+  #live: LiveVm;
+  #filter: ChainFilter;
   #restarts = 0;
+  #rebuilds = 0;
   #backoff = MIN_BACKOFF_MS;
   #recreating = false;
+  #rebuilding = false;
   #closed = false;
   #lastError: WasmgateError | undefined;
   #timer: NodeJS.Timeout | undefined;
-  readonly #ports: HostPorts;
-  readonly #logger: Logger;
 
-  private constructor(config: WasmPluginConfig, module: PluginModule, vm: PluginVm, root: RootContext, ports: HostPorts, logger: Logger, digest?: string, localPath?: string) {
+  private constructor(config: WasmPluginConfig, prepared: PreparedPlugin, module: PluginModule, env: InstanceEnv, live: LiveVm) {
     this.config = config;
-    this.module = module;
-    this.#vm = vm;
-    this.#root = root;
-    this.#ports = ports;
-    this.#logger = logger;
-    this.digest = digest;
-    this.localPath = localPath;
-    this.#watch(vm);
+    this.prepared = prepared;
+    this.#module = module;
+    this.#env = env;
+    this.#live = live;
+    this.#filter = this.#filterOf(live);
+    this.#watch(live);
   }
 
-  /** Fetches, compiles, instantiates and configures. Throws a WasmgateError naming the plugin. */
-  static async load(config: WasmPluginConfig, ports: HostPorts, logger: Logger, fetchOptions: FetchOptions): Promise<PluginInstance> {
-    // file URLs were resolved against the manifest's folder by the config pipeline.
-    const url = config.scheme === 'file' && config.resolvedPath ? `file://${config.resolvedPath}` : config.url;
-    const fetched = await fetchPlugin(url, { ...fetchOptions, pluginName: config.key, sha256: config.sha256, imagePullPolicy: config.imagePullPolicy });
-    const module = await compileCached(fetched.bytes, fetched.sha256, `plugin ${config.key} (${config.url})`);
-    const { vm, root } = await PluginInstance.#start(config, module, ports);
-    return new PluginInstance(config, module, vm, root, ports, logger, fetched.digest, fetched.localPath);
+  /** Instantiates, starts and configures the prepared module. Throws a WasmgateError naming the plugin. */
+  static async create(config: WasmPluginConfig, prepared: PreparedPlugin, env: InstanceEnv): Promise<PluginInstance> {
+    const module: PluginModule = {
+      module: prepared.module, abiVersion: prepared.abiVersion as PluginModule['abiVersion'], report: prepared.report, sha256: prepared.sha256, limits: prepared.limits,
+    };
+    const live = await PluginInstance.#start(config, module, env);
+    return new PluginInstance(config, prepared, module, env, live);
   }
 
-  static async #start(config: WasmPluginConfig, module: PluginModule, ports: HostPorts): Promise<{ vm: PluginVm; root: RootContext }> {
-    const vm = await PluginVm.create(module, { ports, name: config.key, vmId: config.key, env: config.env });
+  static async #start(config: WasmPluginConfig, module: PluginModule, env: InstanceEnv): Promise<LiveVm> {
+    const serial = nextSerial++;
+    // Start-up (_initialize/main, proxy_on_vm_start, proxy_on_configure) gets its own, longer deadline.
+    const deadline: Deadline = { ms: env.limits.startTimeoutMs };
+    const callMeter = env.callSlot?.meter(serial, config.key, deadline);
+    let vm: PluginVm | undefined;
     try {
+      vm = await PluginVm.create(module, {
+        ports: env.ports, name: config.key, vmId: config.key, env: config.env,
+        callTimeoutMs: env.limits.startTimeoutMs, ...(callMeter ? { callMeter } : {}),
+      });
       const root = vm.createRoot({ name: config.key, rootId: config.rootId, config: config.configJson });
-      return { vm, root };
+      deadline.ms = env.limits.callTimeoutMs;
+      vm.callTimeoutMs = env.limits.callTimeoutMs;
+      return { vm, root, serial };
     } catch (e) {
-      vm.dispose();
+      if (vm && !vm.failure) vm.dispose();
+      env.callSlot?.forget(serial);
       throw e;
     }
   }
 
-  #watch(vm: PluginVm): void {
-    vm.onFailure((e) => {
+  #filterOf(live: LiveVm): ChainFilter {
+    return { name: this.config.key, vm: live.vm, root: live.root, failStrategy: this.config.failStrategy };
+  }
+
+  #watch(live: LiveVm): void {
+    live.vm.onFailure((e) => {
       this.#lastError = e;
-      this.#logger.log(LogLevel.error, `plugin ${this.config.key} failed: ${e.message}`, { code: e.code, details: e.details.slice(-8) });
-      this.#scheduleRecreate();
+      this.#env.logger.log(LogLevel.error, `plugin ${this.config.key} failed: ${e.message}`, { code: e.code, details: e.details.slice(-8) });
+      this.#retireWhenIdle(live);
+      if (live === this.#live) this.#scheduleRecreate();
+    });
+    live.vm.onRebuildRequested(() => {
+      if (live === this.#live) void this.#rebuild(live);
+    });
+  }
+
+  /** Drops the watchdog's hold on a VM once no stream uses it any more (so its memory can go). */
+  #retireWhenIdle(live: LiveVm): void {
+    live.vm.whenIdle(() => {
+      if (!live.vm.failure) live.vm.dispose();
+      this.#env.callSlot?.forget(live.serial);
     });
   }
 
@@ -96,51 +126,96 @@ export class PluginInstance {
 
   async #recreate(): Promise<void> {
     if (this.#closed) return;
+    let live: LiveVm;
     try {
-      const { vm, root } = await PluginInstance.#start(this.config, this.module, this.#ports);
-      this.#vm = vm;
-      this.#root = root;
-      this.#restarts++;
-      this.#recreating = false;
-      this.#watch(vm);
-      this.#logger.log(LogLevel.info, `plugin ${this.config.key} VM recreated (restart ${this.#restarts})`);
-      // Reset the backoff once the new VM has stayed healthy for a while.
-      setTimeout(() => { if (!vm.failure) this.#backoff = MIN_BACKOFF_MS; }, 30_000).unref();
+      live = await PluginInstance.#start(this.config, this.#module, this.#env);
     } catch (e) {
       this.#lastError = e instanceof WasmgateError ? e : new WasmgateError('WG_PLUGIN_START_FAILED', String(e));
       this.#recreating = false;
       this.#scheduleRecreate();
+      return;
     }
+    this.#recreating = false;
+    // close() may have run while the VM was starting: nobody would ever release this one.
+    if (this.#closed) {
+      this.#release(live);
+      return;
+    }
+    this.#install(live);
+    this.#restarts++;
+    this.#env.logger.log(LogLevel.info, `plugin ${this.config.key} VM recreated (restart ${this.#restarts})`);
+    // Reset the backoff once the new VM has stayed healthy for a while.
+    setTimeout(() => { if (!live.vm.failure) this.#backoff = MIN_BACKOFF_MS; }, HEALTHY_RESET_MS).unref();
+  }
+
+  /**
+   * Higress's rebuild protocol: the plugin set `wasm_need_rebuild` (wasm-go does when its request
+   * count or `plugin_vm_memory` passes a threshold). New streams go to a fresh VM as soon as it has
+   * started; streams on the old one finish there, then it is disposed. No request fails.
+   */
+  async #rebuild(old: LiveVm): Promise<void> {
+    if (this.#rebuilding || this.#closed || old.vm.failure) return;
+    this.#rebuilding = true;
+    try {
+      const live = await PluginInstance.#start(this.config, this.#module, this.#env);
+      if (this.#closed || this.#live !== old || old.vm.failure) {
+        this.#release(live);
+        return;
+      }
+      this.#install(live);
+      this.#rebuilds++;
+      this.#retireWhenIdle(old);
+      this.#env.logger.log(LogLevel.info, `plugin ${this.config.key} asked for a rebuild: new VM serving (rebuild ${this.#rebuilds}); the old one is released when its ${old.vm.activeStreams} stream(s) end`);
+    } catch (e) {
+      // The old VM keeps serving; the plugin will ask again.
+      this.#env.logger.log(LogLevel.warn, `plugin ${this.config.key} asked for a rebuild, but the new VM did not start: ${(e as Error).message}`);
+    } finally {
+      this.#rebuilding = false;
+    }
+  }
+
+  #install(live: LiveVm): void {
+    this.#live = live;
+    this.#filter = this.#filterOf(live);
+    this.#watch(live);
+  }
+
+  #release(live: LiveVm): void {
+    if (!live.vm.failure) live.vm.dispose();
+    this.#env.callSlot?.forget(live.serial);
   }
 
   /** The chain entry for a new stream (a failed VM is still returned: the chain applies failStrategy). */
   filter(): ChainFilter {
-    return { name: this.config.key, vm: this.#vm, root: this.#root, failStrategy: this.config.failStrategy };
+    return this.#filter;
   }
 
   get vm(): PluginVm {
-    return this.#vm;
+    return this.#live.vm;
   }
 
   status(): PluginStatus {
+    const vm = this.#live.vm;
     return {
       key: this.config.key,
       url: this.config.url,
-      sha256: this.module.sha256,
-      ...(this.digest ? { digest: this.digest } : {}),
-      abiVersion: this.module.abiVersion,
-      toolchain: this.module.report.toolchain,
-      state: this.#recreating ? 'recreating' : this.#vm.failure ? 'failed' : 'running',
+      sha256: this.prepared.sha256,
+      ...(this.prepared.digest ? { digest: this.prepared.digest } : {}),
+      abiVersion: this.prepared.abiVersion,
+      toolchain: this.prepared.report.toolchain,
+      state: this.#recreating ? 'recreating' : vm.failure ? 'failed' : 'running',
       restarts: this.#restarts,
-      memoryPages: Math.round(this.#vm.memoryBytes() / 65536),
-      ...(this.#lastError ? { lastError: `${this.#lastError.code}: ${this.#lastError.message}` } : {}),
+      rebuilds: this.#rebuilds,
+      memoryPages: Math.round(vm.memoryBytes() / 65536),
+      limits: this.#env.limits,
+      ...(this.#lastError ? { lastError: `${this.#lastError.code}: ${this.#lastError.message}`, lastErrorCode: this.#lastError.code } : {}),
     };
   }
 
-  /** Releases the VM once in-flight streams have drained (the caller waits for that). */
+  /** Releases the VM; the caller has waited for in-flight streams to drain. */
   close(): void {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
-    if (!this.#vm.failure) this.#vm.dispose();
+    this.#release(this.#live);
   }
 }

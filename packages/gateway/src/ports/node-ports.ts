@@ -1,12 +1,14 @@
 /**
  * HostPorts backed by Node: real clocks and timers, HTTP callouts and Redis calls resolved through
  * the configured Services (Istio cluster names → endpoints), and plugin logs into the gateway log.
- * One instance serves every VM of a gateway, so shared data, queues and metrics are gateway-wide.
+ * One instance per generation (per worker): callouts from a request still finishing on an old
+ * generation resolve clusters in that generation's config, and its connections close with it.
+ * Shared data, queues and metrics are the process-wide stores passed in, so they survive reloads.
  */
 import { randomFillSync } from 'node:crypto';
 import {
-  InMemoryMetrics, InMemorySharedData, InMemorySharedQueues, LogLevel,
-  type HostPorts, type HttpCallRequest, type HttpCallResponse, type RedisInitRequest,
+  LogLevel,
+  type HostPorts, type HttpCallRequest, type HttpCallResponse, type MetricStore, type RedisInitRequest, type SharedDataStore, type SharedQueueStore,
 } from '@wasmgate/host';
 import { findCluster } from '../config/find-cluster.js';
 import type { Config } from '../config/types.js';
@@ -15,15 +17,20 @@ import { CalloutError, createCalloutAgent, httpCallout, type CalloutAgent } from
 import { RedisClient, parseRedisCluster } from '../services/redis-client.js';
 
 export interface NodePorts extends HostPorts {
-  /** Points cluster resolution at a new config (hot reload). */
-  setConfig(config: Config): void;
+  /** Closes callout connections and Redis clients (when the generation is released). */
   close(): void;
+}
+
+/** The process-wide stores every generation's ports share. */
+export interface SharedStores {
+  readonly sharedData: SharedDataStore;
+  readonly sharedQueues: SharedQueueStore;
+  readonly metrics: MetricStore;
 }
 
 const origin = process.hrtime.bigint();
 
-export function createNodePorts(initial: Config, logger: Logger): NodePorts {
-  let config = initial;
+export function createNodePorts(config: Config, logger: Logger, stores: SharedStores): NodePorts {
   const agent: CalloutAgent = createCalloutAgent();
   const redis = new Map<string, RedisClient>();
   let rr = 0;
@@ -43,9 +50,9 @@ export function createNodePorts(initial: Config, logger: Logger): NodePorts {
       logger.log(r.level, `[${r.plugin}] ${r.message}`, r.source === 'proxy_log' ? undefined : { source: r.source });
     },
     logLevel: () => logger.level,
-    sharedData: new InMemorySharedData(),
-    sharedQueues: new InMemorySharedQueues(),
-    metrics: new InMemoryMetrics(),
+    sharedData: stores.sharedData,
+    sharedQueues: stores.sharedQueues,
+    metrics: stores.metrics,
 
     httpCall(req: HttpCallRequest): Promise<HttpCallResponse> | 'unknown_cluster' {
       const target = findCluster(config, req.cluster);
@@ -88,9 +95,6 @@ export function createNodePorts(initial: Config, logger: Logger): NodePorts {
       return client.call(query);
     },
 
-    setConfig(c: Config) {
-      config = c;
-    },
     close() {
       agent.destroy();
       for (const c of redis.values()) c.close();

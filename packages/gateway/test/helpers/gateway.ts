@@ -89,14 +89,17 @@ export interface TestGateway {
   admin(path: string): Promise<Reply>;
 }
 
-/** Starts a Gateway from manifests (written to a temp folder) or from existing config paths. */
-export async function startGateway(hook: AfterHook, config: readonly Manifest[] | { paths: string[] }): Promise<TestGateway> {
+/**
+ * Starts a Gateway from manifests (written to a temp folder) or from existing config paths. One
+ * data-plane worker unless `workers` says otherwise, so per-VM state (counters, ticks) is predictable.
+ */
+export async function startGateway(hook: AfterHook, config: readonly Manifest[] | { paths: string[] }, opts: { workers?: number } = {}): Promise<TestGateway> {
   const paths = 'paths' in config ? config.paths : [writeConfig(hook, config)];
   const logs: string[] = [];
   const access: Record<string, unknown>[] = [];
   const gateway = await Gateway.start({
     configPaths: paths,
-    overrides: { listen: '127.0.0.1:0', admin: '127.0.0.1:0' },
+    overrides: { listen: '127.0.0.1:0', admin: '127.0.0.1:0', workers: opts.workers ?? 1 },
     logger: createLogger((l) => logs.push(l), LogLevel.trace),
     accessLog: (l) => access.push(JSON.parse(l) as Record<string, unknown>),
     watch: false,

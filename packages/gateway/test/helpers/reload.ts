@@ -58,6 +58,8 @@ export interface BedOptions {
   readonly watch?: boolean;
   /** Take listen/admin from the manifests instead of forcing 127.0.0.1:0 (as --listen/--admin would). */
   readonly listenFromConfig?: boolean;
+  /** Data-plane worker threads (default 1). */
+  readonly workers?: number;
 }
 
 export async function startReloadBed(hook: AfterHook, opts: BedOptions): Promise<ReloadBed> {
@@ -79,7 +81,7 @@ export async function startReloadBed(hook: AfterHook, opts: BedOptions): Promise
   const logs: string[] = [];
   const gateway = await Gateway.start({
     configPaths: [opts.configPath === 'file' ? configFile : dir],
-    overrides: opts.listenFromConfig ? {} : { listen: '127.0.0.1:0', admin: '127.0.0.1:0' },
+    overrides: opts.listenFromConfig ? { workers: opts.workers ?? 1 } : { listen: '127.0.0.1:0', admin: '127.0.0.1:0', workers: opts.workers ?? 1 },
     logger: createLogger((l) => logs.push(l), LogLevel.debug),
     watch: opts.watch ?? true,
   });

@@ -141,7 +141,7 @@ describe('a VM that fails while other requests are paused on it', () => {
     assert.equal(r.headers['x-wasmgate-error'], 'WG_VM_FAILED');
     assert.ok(ms < 800, `answered after ${ms} ms, not at once`);
     assert.ok(!up.requests.some((s) => s.url === '/paused'));
-    await poll('nothing in flight', async () => (gw.gateway.generation.inFlight === 0 ? true : undefined), 2000);
+    await poll('nothing in flight', async () => ((await gw.gateway.inFlight()) === 0 ? true : undefined), 2000);
   });
 
   test('FAIL_OPEN: the paused request continues to the upstream without the plugin', async () => {

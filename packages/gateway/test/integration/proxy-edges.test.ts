@@ -51,7 +51,7 @@ describe('proxy edge cases', () => {
   });
   after(() => bag.run());
 
-  const drained = () => poll('no exchange in flight', async () => (gw.gateway.generation.inFlight === 0 ? true : undefined), 3000);
+  const drained = () => poll('no exchange in flight', async () => ((await gw.gateway.inFlight()) === 0 ? true : undefined), 3000);
 
   test('HEAD, 204 and 304 end without a body (also through resp-body-append)', async () => {
     const head = await send(gw.port, { method: 'HEAD', path: '/head' });

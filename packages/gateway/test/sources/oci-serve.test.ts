@@ -64,7 +64,7 @@ describe('oci push → serve', { skip: reg.skip ?? false }, () => {
     await writeFile(join(dir, 'gateway.yaml'), manifests(`oci://${ref}`, pushed.digest.slice('sha256:'.length), registry.host));
     gw = await Gateway.start({
       configPaths: [dir], logger: createLogger(() => {}), watch: false, cacheDir: join(dir, 'cache'),
-      overrides: { listen: '127.0.0.1:0', admin: '127.0.0.1:0' },
+      overrides: { listen: '127.0.0.1:0', admin: '127.0.0.1:0', workers: 1 },
     });
     const res = await fetch(`http://127.0.0.1:${gw.address.port}/anything`);
     assert.equal(res.status, 200);
@@ -81,7 +81,7 @@ describe('oci push → serve', { skip: reg.skip ?? false }, () => {
     await (await import('node:fs/promises')).mkdir(other);
     await writeFile(join(other, 'gateway.yaml'), manifests(`oci://${ref}`, 'a'.repeat(64), registry.host));
     await assert.rejects(
-      Gateway.start({ configPaths: [other], logger: createLogger(() => {}), watch: false, cacheDir: join(other, 'cache'), overrides: { listen: '127.0.0.1:0', admin: '127.0.0.1:0' } }),
+      Gateway.start({ configPaths: [other], logger: createLogger(() => {}), watch: false, cacheDir: join(other, 'cache'), overrides: { listen: '127.0.0.1:0', admin: '127.0.0.1:0', workers: 1 } }),
       (e: Error & { code?: string }) => e.code === 'WG_SOURCE_DIGEST_MISMATCH' && e.message.includes('default/mock') && e.message.includes(ref),
     );
   });

@@ -107,7 +107,11 @@ export class HttpStream {
   }
 
   #failReply(f: ChainFilter, code: string): LocalReply {
-    return { status: 503, details: 'wasm_fail_stream', body: utf8Encode(`plugin ${f.name} failed\n`), headers: [[ERROR_CODE_HEADER, code]], grpcStatus: undefined };
+    // A limit the operator set is worth naming to the client (which plugin, which limit); other
+    // failures say only that the plugin failed — the details (plugin logs, traps) go to the log.
+    const limit = (code === 'WG_VM_DEADLINE' || code === 'WG_VM_MEMORY_LIMIT') && f.vm.failure?.code === code;
+    const text = limit ? f.vm.failure!.message : `plugin ${f.name} failed`;
+    return { status: 503, details: 'wasm_fail_stream', body: utf8Encode(`${text}\n`), headers: [[ERROR_CODE_HEADER, code]], grpcStatus: undefined };
   }
 
   #unwatch(): void {
@@ -418,6 +422,7 @@ export class HttpStream {
       if (!c) continue;
       try {
         if (!this.filters[i]!.vm.failure) c.finish();
+        else c.release();
       } catch (e) {
         if (e instanceof WasmgateError) this.#opts.onFilterError?.(this.filters[i]!, e);
       }

@@ -125,6 +125,9 @@ export class HttpContext extends Context {
   override setProperty(path: readonly string[], value: Uint8Array): WasmResult {
     const key = path.join('.');
     this.props.set(key, value.slice());
+    // Higress: wasm-go's WithRebuildAfterRequests / WithRebuildMaxMemBytes set this (older builds
+    // use `wasm_rebuild`) and the proxy then gives the plugin a fresh VM.
+    if ((key === 'wasm_need_rebuild' || key === 'wasm_rebuild') && utf8Decode(value) === 'true') this.vm.requestRebuild();
     this.host.propertySet?.(key, value);
     return WasmResult.Ok;
   }
@@ -209,7 +212,7 @@ export class HttpContext extends Context {
   finish(): void {
     if (this.phase === 'deleted') return;
     if (!this.#created) {
-      this.phase = 'deleted';
+      this.release();
       return;
     }
     try {
@@ -225,6 +228,14 @@ export class HttpContext extends Context {
       this.#root.streams.delete(this.id);
       this.vm.releaseContext(this.id);
     }
+  }
+
+  /** Forgets the context without calling the guest (never created there, or its VM failed). */
+  release(): void {
+    if (this.phase === 'deleted') return;
+    this.phase = 'deleted';
+    this.#root.streams.delete(this.id);
+    this.vm.releaseContext(this.id);
   }
 
   #headersStatus(r: number): number {

@@ -56,6 +56,8 @@ export interface VmScope {
    */
   call(ctx: Context, name: string, args: readonly (number | bigint)[]): number | undefined;
   hasExport(name: string): boolean;
+  /** Higress's `wasm_need_rebuild`: the plugin asks for a fresh VM (see PluginVm.requestRebuild). */
+  requestRebuild(): void;
   /** Forgets a context (after proxy_on_delete). */
   releaseContext(id: number): void;
   /** Allocates the next context id (never reused). */

@@ -1,6 +1,6 @@
 /**
  * `wasmgate serve --config <file|dir> [--config …] [--listen HOST:PORT] [--admin HOST:PORT]
- *                [--access-log stdout|FILE] [--no-watch]`
+ *                [--workers N] [--access-log stdout|FILE] [--no-watch] [--log-level LEVEL]`
  */
 import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
@@ -20,7 +20,7 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
       args, allowPositionals: false,
       options: {
         config: { type: 'string', multiple: true, short: 'c' },
-        listen: { type: 'string' }, admin: { type: 'string' }, 'access-log': { type: 'string' },
+        listen: { type: 'string' }, admin: { type: 'string' }, 'access-log': { type: 'string' }, workers: { type: 'string' },
         'no-watch': { type: 'boolean' }, 'log-level': { type: 'string' },
       },
     }));
@@ -37,8 +37,16 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
     io.err(`error WG_CLI_USAGE: --log-level must be one of ${levels.join(', ')}`);
     return 2;
   }
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 256)) {
+    io.err(`error WG_CLI_USAGE: --workers must be a whole number from 1 to 256, not "${values.workers}"\nhint: leave it out to run one worker per CPU`);
+    return 2;
+  }
   const configPaths = values.config.map((c) => resolve(io.cwd, c));
-  const overrides = { ...(values.listen ? { listen: values.listen } : {}), ...(values.admin ? { admin: values.admin } : {}) };
+  const overrides = {
+    ...(values.listen ? { listen: values.listen } : {}), ...(values.admin ? { admin: values.admin } : {}),
+    ...(workers !== undefined ? { workers } : {}),
+  };
   // A broken config is refused with exactly the report `wasmgate validate` prints (docs/config.md).
   const checked = loadConfig(configPaths, { ...overrides, cwd: io.cwd });
   if (checked.errors.length > 0) {
@@ -57,9 +65,9 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
     const a = gw.address;
     const admin = gw.adminAddress;
     const gen = gw.generation;
-    io.err(`wasmgate serving on http://${a.address}:${a.port} (admin http://${admin.address}:${admin.port}): ${gen.config.routes.length} routes, ${gen.plugins.size} plugins`);
+    io.err(`wasmgate serving on http://${a.address}:${a.port} (admin http://${admin.address}:${admin.port}): ${gen.config.routes.length} routes, ${gen.plugins.size} plugins, ${gw.workers} worker(s)`);
     await io.stopSignal;
-    io.err('wasmgate: shutting down');
+    io.err(`wasmgate: shutting down (draining in-flight requests for up to ${gen.config.gateway.drainTimeoutMs} ms)`);
     await gw.close();
     return 0;
   } catch (e) {

@@ -16,8 +16,13 @@ export const GatewaySpecSchema = Strict({
     Strict({
       requestBodyBufferBytes: Bytes('default 1048576'),
       responseBodyBufferBytes: Bytes('default 1048576'),
+      maxMemoryMiB: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096, description: 'default linear-memory cap per plugin VM, MiB (default 1024)' })),
+      callTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'default CPU deadline of one plugin callback, ms (default 1000)' })),
+      startTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'default CPU deadline of VM start + configure, ms (default 10000)' })),
     }),
   ),
+  workers: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'data-plane worker threads (default: the number of CPUs)' })),
+  drainTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 2147483647, description: 'how long shutdown waits for in-flight requests (default 10000)' })),
   upstreamTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'default 15000' })),
   imagePullSecret: Type.Optional(NonEmpty({ description: 'path of a docker config.json' })),
   insecureRegistries: Type.Optional(Names('registries reached over plain HTTP, "host:port"')),

@@ -30,8 +30,9 @@ const Scope = Strict({
 });
 
 const Limits = Strict({
-  maxMemoryMiB: Type.Optional(Type.Integer({ minimum: 1, description: 'linear-memory cap per VM' })),
-  callTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'longest a single plugin callback may run' })),
+  maxMemoryMiB: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096, description: 'linear-memory cap per VM in MiB (default: the Gateway\'s limits.maxMemoryMiB, 1024)' })),
+  callTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'longest one plugin callback may run, in ms (default: the Gateway\'s limits.callTimeoutMs, 1000)' })),
+  startTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'longest VM start + proxy_on_configure may run, in ms (default: the Gateway\'s limits.startTimeoutMs, 10000)' })),
 });
 
 /** The `spec` of a WasmPlugin. */

@@ -1,0 +1,25 @@
+/**
+ * The data-plane HTTP server of one worker: every request becomes an exchange on the generation that
+ * is current when it arrives, and keeps that generation (config, upstream pools, VMs) to its end.
+ */
+import { createServer, type Server } from 'node:http';
+import type { Generation } from '../generation.js';
+import { handleExchange } from './exchange.js';
+
+export function createDataServer(current: () => Generation, accessLog: ((entry: Record<string, unknown>) => void) | undefined): Server {
+  const server = createServer({ keepAlive: true, requireHostHeader: false }, (req, res) => {
+    const gen = current();
+    gen.enter();
+    handleExchange(req, res, {
+      config: gen.config, upstream: gen.upstream, chainFor: (r, h) => gen.chainFor(r, h), done: () => gen.leave(),
+      ...(accessLog ? { accessLog } : {}),
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  // Malformed HTTP from one client answers 400 on that connection only.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
+}

@@ -1,0 +1,133 @@
+/**
+ * One worker's data plane: its listener (SO_REUSEPORT, so the kernel spreads connections over the
+ * workers), the generation serving new exchanges, generations prepared for a reload, and old ones
+ * draining. The supervisor drives it through prepare → commit/discard, so a reload switches every
+ * worker only once every worker has started the new plugins.
+ */
+import type { Server } from 'node:http';
+import { Generation, type GenerationEnv } from '../generation.js';
+import { createDataServer } from '../proxy/data-server.js';
+import type { GenerationPayload, WorkerInit, WorkerStatus } from '../supervisor/protocol.js';
+import { LogLevel, WasmgateError } from '@wasmgate/host';
+import { threadId } from 'node:worker_threads';
+
+const DRAIN_WARN_MS = 30_000;
+
+export class DataPlane {
+  readonly #init: WorkerInit;
+  readonly #env: GenerationEnv;
+  readonly #server: Server;
+  #current: Generation | undefined;
+  readonly #pending = new Map<number, Generation>();
+  readonly #draining = new Set<Generation>();
+  #listening = false;
+
+  constructor(init: WorkerInit, env: GenerationEnv, accessLog: ((entry: Record<string, unknown>) => void) | undefined) {
+    this.#init = init;
+    this.#env = env;
+    this.#server = createDataServer(() => this.#current!, accessLog);
+  }
+
+  /** The generation new exchanges start on (undefined before the first commit). */
+  get current(): Generation | undefined {
+    return this.#current;
+  }
+
+  /** Starts the generation's plugins; it serves nothing until `commit`. */
+  async prepare(payload: GenerationPayload): Promise<void> {
+    const gen = await Generation.create(payload, this.#env);
+    this.#pending.set(payload.id, gen);
+  }
+
+  /** New exchanges start on generation `id` from now on; the previous one drains. */
+  commit(id: number): void {
+    const next = this.#pending.get(id);
+    if (!next) throw new WasmgateError('WG_WORKER_PROTOCOL', `worker ${this.#init.workerId}: no prepared generation ${id} to commit`);
+    this.#pending.delete(id);
+    const old = this.#current;
+    this.#current = next;
+    if (old) this.#retire(old);
+  }
+
+  discard(id: number): void {
+    const gen = this.#pending.get(id);
+    this.#pending.delete(id);
+    void gen?.release();
+  }
+
+  #retire(old: Generation): void {
+    this.#draining.add(old);
+    const slow = setTimeout(() => {
+      this.#env.logger.log(LogLevel.warn, `generation ${old.id} still has ${old.inFlight} exchange(s) in flight ${DRAIN_WARN_MS / 1000} s after the reload; its VMs stay loaded until they finish`);
+    }, DRAIN_WARN_MS);
+    slow.unref();
+    void old.release().then(() => {
+      clearTimeout(slow);
+      this.#draining.delete(old);
+      this.#env.logger.log(LogLevel.debug, `generation ${old.id} drained and released`);
+    });
+  }
+
+  /** Binds the listener (after the first commit); resolves with the port. */
+  listen(): Promise<number> {
+    const { host, port } = this.#init.listen;
+    return new Promise((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException) => {
+        const why = e.code === 'EADDRINUSE' ? 'the address is already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
+        reject(new WasmgateError('WG_PROXY_LISTEN', `cannot listen on ${host}:${port}: ${why}`, { cause: e }));
+      };
+      this.#server.once('error', onError);
+      this.#server.listen({ host, port, reusePort: this.#init.reusePort }, () => {
+        this.#server.off('error', onError);
+        this.#listening = true;
+        const addr = this.#server.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : port);
+      });
+    });
+  }
+
+  status(): WorkerStatus {
+    const gen = this.#current;
+    const now = Date.now();
+    return {
+      workerId: this.#init.workerId,
+      threadId,
+      generation: gen?.id ?? 0,
+      inFlight: gen?.inFlight ?? 0,
+      draining: [...this.#draining].map((g) => ({ generation: g.id, inFlight: g.inFlight, sinceMs: now - (g.retiredAt ?? now) })),
+      plugins: gen ? [...gen.plugins.values()].map((p) => p.status()) : [],
+      skipped: gen ? [...gen.skipped].map(([k, e]) => [k, { code: e.code, message: e.message }] as const) : [],
+      heapUsedBytes: process.memoryUsage().heapUsed,
+      listening: this.#listening,
+    };
+  }
+
+  /**
+   * Graceful stop: no new connections, idle keep-alive connections closed, in-flight exchanges
+   * given up to `drainMs` to finish; then every connection is closed and every generation released.
+   */
+  async close(drainMs: number): Promise<void> {
+    const server = this.#server;
+    const closed = new Promise<void>((resolve) => {
+      if (!this.#listening) return resolve();
+      server.close(() => resolve());
+    });
+    this.#listening = false;
+    server.closeIdleConnections();
+    // A keep-alive connection becomes idle when its exchange ends: close those as they appear.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    const gens = [...(this.#current ? [this.#current] : []), ...this.#draining, ...this.#pending.values()];
+    const drained = Promise.all(gens.map((g) => g.release()));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), drainMs); });
+    const outcome = await Promise.race([drained.then(() => 'drained' as const), timeout]);
+    clearTimeout(timer);
+    clearInterval(sweep);
+    if (outcome === 'timeout') {
+      const left = gens.reduce((n, g) => n + g.inFlight, 0);
+      this.#env.logger.log(LogLevel.warn, `worker ${this.#init.workerId}: ${left} exchange(s) still in flight after the ${drainMs} ms drain timeout; closing their connections`);
+    }
+    server.closeAllConnections();
+    await closed;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Entry point of a data-plane worker thread. It owns a listener and a VM per plugin (as Envoy runs
+ * one VM per worker), and does what the supervisor asks through the messages of protocol.ts. It never
+ * fetches or compiles plugins and never reads configuration files: the supervisor does.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { attachSharedState, type LogLevel } from '@wasmgate/host';
+import { createLogger } from '../logger.js';
+import type { FromWorker, ToWorker, WorkerInit } from '../supervisor/protocol.js';
+import { toWire } from '../supervisor/wire-error.js';
+import { CallSlotWriter } from './call-slot.js';
+import { DataPlane } from './data-plane.js';
+import '../proxy/errors.js';
+import '../supervisor/errors.js';
+
+const port = parentPort!;
+const init = workerData as WorkerInit;
+const post = (m: FromWorker) => port.postMessage(m);
+
+/** Lines are batched per event-loop turn: one message per turn, not one per line. */
+function batcher(type: 'log' | 'access'): (line: string) => void {
+  let lines: string[] = [];
+  return (line) => {
+    if (lines.length === 0) {
+      setImmediate(() => {
+        const out = lines;
+        lines = [];
+        post({ type, lines: out });
+      });
+    }
+    lines.push(line);
+  };
+}
+
+const logger = createLogger(batcher('log'), init.logLevel as LogLevel);
+const shared = attachSharedState(init.shared as Parameters<typeof attachSharedState>[0], {
+  threadId: init.workerId,
+  notifyQueueReady: (to: number, queueId: number) => post({ type: 'queue-notify', to, queueId }),
+});
+const callSlot = new CallSlotWriter(init.callSlot, post);
+const access = init.accessLog ? batcher('access') : undefined;
+const plane = new DataPlane(init, { logger, stores: shared, callSlot }, access ? (e) => access(JSON.stringify(e)) : undefined);
+
+async function handle(m: ToWorker): Promise<void> {
+  switch (m.type) {
+    case 'prepare':
+      return reply(m.req, () => plane.prepare(m.generation));
+    case 'commit':
+      return reply(m.req, () => plane.commit(m.id));
+    case 'discard':
+      return plane.discard(m.id);
+    case 'listen':
+      return reply(m.req, () => plane.listen());
+    case 'status':
+      return reply(m.req, () => plane.status());
+    case 'queue-ready':
+      return shared.sharedQueues.deliverReady(m.queueId);
+    case 'log-level':
+      logger.level = m.level as LogLevel;
+      return;
+    case 'close':
+      return reply(m.req, () => plane.close(m.drainMs));
+  }
+}
+
+async function reply(req: number, fn: () => unknown): Promise<void> {
+  try {
+    const value = await fn();
+    post({ type: 'reply', req, ok: true, value });
+  } catch (e) {
+    post({ type: 'reply', req, ok: false, errors: toWire(e) });
+  }
+}
+
+port.on('message', (m: ToWorker) => void handle(m));
