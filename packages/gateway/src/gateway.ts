@@ -115,6 +115,8 @@ export class Gateway {
     // The supervisor attaches too (thread 0) to read shared data and metrics for the admin API.
     gw.#shared = attachSharedState(handle, { threadId: 0, notifyQueueReady: () => undefined });
     const payload = await gw.#prepare(config);
+    if (payload.errors.length > 0) throw pluginsFailed(payload.errors);
+    gw.#nextGeneration++;
     const workers = config.gateway.workers ?? availableParallelism();
     gw.#pool = await WorkerPool.start({ count: workers, listen: config.gateway.listen, shared: handle, logger: opts.logger, accessLog: opts.accessLog }, payload.payload);
     gw.#current = payload.info;
@@ -135,12 +137,12 @@ export class Gateway {
   }
 
   /** Fetches and compiles the plugins of `config` (on this thread) into what workers instantiate. */
-  async #prepare(config: Config): Promise<{ payload: GenerationPayload; info: GenerationInfo }> {
+  async #prepare(config: Config): Promise<{ payload: GenerationPayload; info: GenerationInfo; errors: WasmgateError[] }> {
     const prepared = await preparePlugins(config, this.#fetchOptions(config), this.#logger);
-    const id = this.#nextGeneration++;
+    const id = this.#nextGeneration;
     const payload: GenerationPayload = { id, config, plugins: prepared.plugins, skipped: [...prepared.skipped].map(([k, e]) => [k, toWire(e)[0]!] as const) };
     const info: GenerationInfo = { id, config, loadedAt: new Date().toISOString(), plugins: new Map(prepared.plugins.map((p) => [p.key, p])), skipped: prepared.skipped };
-    return { payload, info };
+    return { payload, info, errors: prepared.errors };
   }
 
   /** Reads and validates the config; the digest is of exactly the texts that were validated. */
@@ -183,6 +185,14 @@ export class Gateway {
   /** Each worker's status (plugins, VMs, in-flight and draining exchanges); busy workers are marked unresponsive. */
   workerStatus(timeoutMs?: number): Promise<(WorkerStatus | UnresponsiveWorker)[]> {
     return this.#pool.status(timeoutMs);
+  }
+
+  /**
+   * Resolves once every worker has delivered the log and access-log lines it wrote so far (a round
+   * trip to each worker: its lines travel on the same channel, ahead of its answer).
+   */
+  async settle(): Promise<void> {
+    await this.workerStatus(5000);
   }
 
   /** Swapped-out generations whose exchanges have not all finished yet, per worker. */
@@ -267,7 +277,18 @@ export class Gateway {
       if (!read.config) throw configInvalid(read.errors);
       const config = read.config;
       const next = await this.#prepare(config);
-      await this.#pool.prepare(next.payload);
+      try {
+        // Plugins that did not even compile are left out, so the workers still start the others:
+        // every plugin problem of the new configuration is reported at once.
+        await this.#pool.prepare(next.payload);
+      } catch (e) {
+        throw pluginsFailed([...next.errors, ...(e instanceof WasmgateError && Array.isArray(e.cause) ? (e.cause as WasmgateError[]) : [e as WasmgateError])]);
+      }
+      if (next.errors.length > 0) {
+        this.#pool.discard(next.payload.id);
+        throw pluginsFailed(next.errors);
+      }
+      this.#nextGeneration++;
       if (this.#closing) return { ...this.lastReload!, skipped: 'shutting down' };
       await this.#pool.commit(next.payload);
       this.#current = next.info;
@@ -347,6 +368,15 @@ function configInvalid(errors: readonly WasmgateError[]): WasmgateError {
     exit: 2,
     cause: errors,
   });
+}
+
+/** One error for every plugin problem, in manifest order (each is located at its WasmPlugin). */
+function pluginsFailed(unordered: readonly WasmgateError[]): WasmgateError {
+  const at = (e: WasmgateError) => `${e.location?.file ?? '\uffff'}\0${String(e.location?.line ?? 0).padStart(9, '0')}`;
+  const errors = [...unordered].sort((a, b) => (at(a) < at(b) ? -1 : at(a) > at(b) ? 1 : 0));
+  const first = errors[0]!;
+  const message = errors.length === 1 ? first.message : `${errors.length} plugins failed to load: ${errors.map((e) => e.message).join('; ')}`;
+  return new WasmgateError(first.code, message, { cause: [...errors], details: errors.flatMap((e) => e.details) });
 }
 
 function isDirectory(p: string): boolean {

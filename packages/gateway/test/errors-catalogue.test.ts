@@ -10,6 +10,7 @@ import '../src/config/index.js';
 import '../src/plugins/sources/index.js';
 import '../src/proxy/errors.js';
 import '../src/cli/errors.js';
+import '../src/supervisor/errors.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 

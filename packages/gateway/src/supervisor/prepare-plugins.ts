@@ -14,14 +14,16 @@ import type { PreparedPlugin } from './protocol.js';
 
 export interface PreparedPlugins {
   readonly plugins: PreparedPlugin[];
+  /** FAIL_CLOSE plugins that could not be fetched or compiled: the generation must not serve. */
+  readonly errors: WasmgateError[];
   /** FAIL_OPEN plugins that could not be fetched or compiled (they are left out of every chain). */
   readonly skipped: Map<string, WasmgateError>;
 }
 
 /**
- * Fetches and compiles every plugin of `config` concurrently. A FAIL_CLOSE plugin that fails fails
- * the whole generation: the thrown error carries every plugin error in `cause`, each located at the
- * WasmPlugin manifest that declared it.
+ * Fetches and compiles every plugin of `config` concurrently. A FAIL_CLOSE plugin that fails is in
+ * `errors` (located at the WasmPlugin manifest that declared it): the generation must not serve, but
+ * the caller may still start the others to report their problems too.
  */
 export async function preparePlugins(config: Config, fetchOptions: FetchOptions, logger: Logger): Promise<PreparedPlugins> {
   const settled = await Promise.allSettled(config.plugins.map((p) => prepareOne(p, config, fetchOptions)));
@@ -40,12 +42,7 @@ export async function preparePlugins(config: Config, fetchOptions: FetchOptions,
       logger.log(LogLevel.warn, `plugin ${p.key} skipped (FAIL_OPEN): ${err.message}`, { code: err.code });
     } else errors.push(err);
   });
-  if (errors.length > 0) {
-    const first = errors[0]!;
-    const message = errors.length === 1 ? first.message : `${errors.length} plugins failed to load: ${errors.map((e) => e.message).join('; ')}`;
-    throw new WasmgateError(first.code, message, { cause: errors, details: errors.flatMap((e) => e.details) });
-  }
-  return { plugins, skipped };
+  return { plugins, skipped, errors };
 }
 
 async function prepareOne(p: WasmPluginConfig, config: Config, fetchOptions: FetchOptions): Promise<PreparedPlugin> {

@@ -214,6 +214,11 @@ export class WorkerPool {
     }
   }
 
+  /** Every worker drops generation `id` (prepared, never committed). */
+  discard(id: number): void {
+    for (const w of this.#workers.values()) w.send({ type: 'discard', id });
+  }
+
   /** Every worker switches to `gen` (prepared before); a worker started later starts on it too. */
   async commit(gen: GenerationPayload): Promise<void> {
     this.#current = gen;

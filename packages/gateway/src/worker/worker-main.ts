@@ -17,17 +17,22 @@ const port = parentPort!;
 const init = workerData as WorkerInit;
 const post = (m: FromWorker) => port.postMessage(m);
 
-/** Lines are batched per event-loop turn: one message per turn, not one per line. */
+/**
+ * Lines are batched per event-loop turn: one message per turn, not one per line. Every reply to the
+ * supervisor flushes first, so a reply is a barrier: lines logged before it arrive before it.
+ */
+const flushes: (() => void)[] = [];
 function batcher(type: 'log' | 'access'): (line: string) => void {
   let lines: string[] = [];
+  const flush = () => {
+    if (lines.length === 0) return;
+    const out = lines;
+    lines = [];
+    post({ type, lines: out });
+  };
+  flushes.push(flush);
   return (line) => {
-    if (lines.length === 0) {
-      setImmediate(() => {
-        const out = lines;
-        lines = [];
-        post({ type, lines: out });
-      });
-    }
+    if (lines.length === 0) setImmediate(flush);
     lines.push(line);
   };
 }
@@ -64,12 +69,14 @@ async function handle(m: ToWorker): Promise<void> {
 }
 
 async function reply(req: number, fn: () => unknown): Promise<void> {
+  let answer: FromWorker;
   try {
-    const value = await fn();
-    post({ type: 'reply', req, ok: true, value });
+    answer = { type: 'reply', req, ok: true, value: await fn() };
   } catch (e) {
-    post({ type: 'reply', req, ok: false, errors: toWire(e) });
+    answer = { type: 'reply', req, ok: false, errors: toWire(e) };
   }
+  for (const f of flushes) f();
+  post(answer);
 }
 
 port.on('message', (m: ToWorker) => void handle(m));

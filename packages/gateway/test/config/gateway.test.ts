@@ -17,7 +17,8 @@ test('without a Gateway every setting has its default', () => {
   assert.deepEqual(c.gateway, {
     listen: { host: '127.0.0.1', port: 8080 },
     admin: { host: '127.0.0.1', port: 15000 },
-    limits: { requestBodyBufferBytes: 1048576, responseBodyBufferBytes: 1048576 },
+    limits: { requestBodyBufferBytes: 1048576, responseBodyBufferBytes: 1048576, maxMemoryMiB: 1024, callTimeoutMs: 1000, startTimeoutMs: 10000 },
+    drainTimeoutMs: 10000,
     upstreamTimeoutMs: 15000,
     insecureRegistries: [],
     logLevel: 'info',
@@ -29,7 +30,9 @@ test('every Gateway field is read; relative paths resolve against the manifest',
   const c = mustLoad(gateway(`  listen: "0.0.0.0:80"
   admin: "[::1]:9901"
   accessLog: logs/access.log
-  limits: {requestBodyBufferBytes: 10, responseBodyBufferBytes: 0}
+  limits: {requestBodyBufferBytes: 10, responseBodyBufferBytes: 0, maxMemoryMiB: 64, callTimeoutMs: 50, startTimeoutMs: 500}
+  workers: 3
+  drainTimeoutMs: 0
   upstreamTimeoutMs: 2500
   imagePullSecret: ../secrets/config.json
   insecureRegistries: ["localhost:5000"]
@@ -38,7 +41,9 @@ test('every Gateway field is read; relative paths resolve against the manifest',
     listen: { host: '0.0.0.0', port: 80 },
     admin: { host: '::1', port: 9901 },
     accessLog: '/virtual/config/logs/access.log',
-    limits: { requestBodyBufferBytes: 10, responseBodyBufferBytes: 0 },
+    limits: { requestBodyBufferBytes: 10, responseBodyBufferBytes: 0, maxMemoryMiB: 64, callTimeoutMs: 50, startTimeoutMs: 500 },
+    workers: 3,
+    drainTimeoutMs: 0,
     upstreamTimeoutMs: 2500,
     imagePullSecret: '/virtual/secrets/config.json',
     insecureRegistries: ['localhost:5000'],
@@ -46,6 +51,11 @@ test('every Gateway field is read; relative paths resolve against the manifest',
     location: undefined,
   });
   assert.equal(mustLoad(gateway('  accessLog: stdout')).gateway.accessLog, 'stdout');
+});
+
+test('limits outside their ranges are refused by validate, each at its path', () => {
+  const r = loadText(gateway('  workers: 0\n  limits: {maxMemoryMiB: 5000, callTimeoutMs: 0}'));
+  assert.deepEqual(r.errors.map((e) => e.location?.path).sort(), ['spec.limits.callTimeoutMs', 'spec.limits.maxMemoryMiB', 'spec.workers']);
 });
 
 test('CLI overrides win over the manifest; port 0 is allowed for listeners', () => {

@@ -31,6 +31,7 @@ export async function startInThreadPlane(hook: AfterHook, paths: string[]): Prom
     const loaded = loadConfig(p, { listen: '127.0.0.1:0', admin: '127.0.0.1:0' });
     if (!loaded.config) throw new Error(`config errors: ${loaded.errors.map((e) => e.message).join('; ')}`);
     const prepared = await preparePlugins(loaded.config, {}, logger);
+    if (prepared.errors.length > 0) throw prepared.errors[0];
     return { id: next++, config: loaded.config, plugins: prepared.plugins, skipped: [...prepared.skipped].map(([k, e]) => [k, toWire(e)[0]!] as const) };
   };
   const first = await payload(paths);

@@ -23,6 +23,7 @@ describe('access log', () => {
   test('an entry per request carries the plugin-set custom_log object, route, status and request id', async () => {
     const r = await send(gw.port, { path: '/hello?x=1', headers: { host: 'shop.test', 'x-request-id': 'req-42' } });
     assert.equal(r.status, 200);
+    await gw.gateway.settle();
     const entry = await poll('access log entry', async () => gw.access.find((e) => e.requestId === 'req-42'));
     assert.deepEqual(entry.custom_log, { user: 'alice', plan: 'gold' });
     assert.equal(entry.route, 'default/all');

@@ -49,7 +49,9 @@ describe('trapping plugin: FAIL_CLOSE and FAIL_OPEN, then VM recreation', () => 
     assert.equal(r.headers['x-wasmgate-error'], 'WG_VM_TRAP');
     assert.equal(r.body, 'plugin default/ks-close failed\n');
     assert.equal(up.requests.length, before);
+    await gw.gateway.settle();
     assert.ok(linesWith(gw.logs, 'plugin default/ks-close failed').length > 0, gw.logs.join('\n'));
+    await gw.gateway.settle();
     assert.ok(gw.logs.some((l) => l.includes('panic: kitchen-sink: trap mode')), 'the Go panic text reaches the log');
   });
 
@@ -66,6 +68,7 @@ describe('trapping plugin: FAIL_CLOSE and FAIL_OPEN, then VM recreation', () => 
     assert.ok(p.restarts >= 1, JSON.stringify(p));
     assert.equal(p.state, 'running');
     assert.match(p.lastError ?? '', /^WG_VM_/);
+    await gw.gateway.settle();
     assert.ok(linesWith(gw.logs, 'plugin default/ks-close VM recreated (restart 1)').length > 0);
   });
 

@@ -35,6 +35,7 @@ test('a spinning plugin is interrupted at its deadline: FAIL_CLOSE answers 503 W
   assert.equal(r.headers['x-wasmgate-error'], 'WG_VM_DEADLINE');
   assert.match(r.body, /plugin default\/ks exceeded its call deadline of 100 ms in proxy_on_request_headers/);
   assert.ok(spinDone);
+  await gw.gateway.settle();
   assert.ok(gw.logs.some((l) => l.includes('passed its 100 ms call deadline; interrupting the call')), gw.logs.join('\n'));
 
   // The worker thread survived: the VM is recreated and the route serves normal requests again.
@@ -122,6 +123,7 @@ test('memory cap: a plugin growing past maxMemoryMiB fails inside the guest (503
   }
   assert.ok(statuses.includes('503 WG_VM_MEMORY_LIMIT'), statuses.join(', '));
   assert.ok(statuses[0]!.startsWith('200'), statuses.join(', '));
+  await gw.gateway.settle();
   assert.ok(gw.logs.some((l) => l.includes('WG_VM_MEMORY_LIMIT')));
 });
 

@@ -73,6 +73,7 @@ describe('kitchen-sink callout mode through the gateway', () => {
     assert.equal(call.method, 'GET');
     assert.equal(call.url, '/callout');
     assert.equal(call.headers.host, 'callout.local');
+    await gw.gateway.settle();
     assert.ok(linesWith(gw.logs, '[default/ks-ok] kitchen-sink: callout').some((l) => l.includes('answered 201 with 15 body bytes')));
   });
 
@@ -148,6 +149,7 @@ describe('kitchen-sink callout mode through the gateway', () => {
     assert.equal(r.status, 503);
     assert.equal(r.body, 'kitchen-sink: callout: proxy_http_call failed: status 2');
     assert.equal(up.requests.length, before);
+    await gw.gateway.settle();
     assert.ok(linesWith(gw.logs, 'proxy_http_call to unknown cluster "outbound|80||nowhere.default.svc.cluster.local"').length > 0);
   });
 
@@ -159,6 +161,7 @@ describe('kitchen-sink callout mode through the gateway', () => {
 
   test('access log: the local replies carry the plugin details', async () => {
     await callout('drop.test');
+    await gw.gateway.settle();
     const entry = gw.access.at(-1)!;
     assert.equal(entry.status, 503);
     assert.equal(entry.route, 'default/drop');

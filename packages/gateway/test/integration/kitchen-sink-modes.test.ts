@@ -110,12 +110,13 @@ describe('kitchen-sink modes through the gateway', () => {
     assert.match(m.body, /# TYPE fixture_inflight gauge/);
     assert.equal(value('fixture_size_count'), String(n1 + 1));
     assert.ok(Number(value('fixture_size_sum')) >= 4 + 9, 'histogram got len(:path) per request');
-    assert.match(m.body, /wasmgate_plugin_up\{plugin="default\/ks"\} 1/);
+    assert.match(m.body, /wasmgate_plugin_up\{plugin="default\/ks",worker="1"\} 1/);
   });
 
   test('log-levels: six plugin log lines, trace … critical, in order', async () => {
     const r = await send(gw.port, { headers: mode('log-levels') });
     assert.equal(r.status, 200);
+    await gw.gateway.settle();
     const lines = linesWith(gw.logs, '[default/ks] level ');
     const tail = lines.slice(-6).map((l) => l.split(' ').slice(1).join(' '));
     assert.deepEqual(tail, ['trace', 'debug', 'info', 'warn', 'error', 'critical'].map((lv, i) => `${lv} [default/ks] level ${i}`));
@@ -136,6 +137,7 @@ describe('kitchen-sink modes through the gateway', () => {
     assert.equal(r.body, 'upstream ok');
     assert.equal(lastSeen().url, '/plain');
     assert.equal(lastSeen().headers['x-other'], '1');
+    await gw.gateway.settle();
     assert.ok(linesWith(gw.logs, '[default/ks] done ').length > 0);
   });
 });

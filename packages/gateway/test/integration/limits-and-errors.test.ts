@@ -50,6 +50,7 @@ describe('limits and errors the gateway answers itself', () => {
     assert.equal(r.status, 413);
     assert.equal(r.body, 'Payload Too Large');
     assert.equal(up.requests.length, before, 'no complete request reached the upstream');
+    await gw.gateway.settle();
     assert.equal(gw.access.at(-1)!.details, 'request_payload_too_large');
   });
 
@@ -76,6 +77,7 @@ describe('limits and errors the gateway answers itself', () => {
     const r = await send(gw.port, { path: '/big', headers: { host: 'buf.test' } });
     assert.equal(r.status, 500);
     assert.equal(r.body, 'Internal Server Error');
+    await gw.gateway.settle();
     assert.equal(gw.access.at(-1)!.details, 'response_payload_too_large');
   });
 

@@ -39,9 +39,12 @@ describe('examples/mock-response through a real listener', () => {
 
   test('the plugin logged which rule matched; the access log names the route', async () => {
     await send(gw.port, { path: '/foo', headers: { host: 'x.test' } });
+    await gw.gateway.settle();
     assert.ok(linesWith(gw.logs, 'mock-response: rule 0 matched route "default/foo"').length > 0, gw.logs.join('\n'));
     await send(gw.port, { path: '/z', headers: { host: 'a.example.com:8080' } });
+    await gw.gateway.settle();
     assert.ok(linesWith(gw.logs, 'mock-response: rule 2 matched domain "*.example.com" (host "a.example.com")').length > 0);
+    await gw.gateway.settle();
     const last = gw.access.at(-1)!;
     assert.equal(last.route, 'default/catch-all');
     assert.equal(last.status, 200);

@@ -44,7 +44,9 @@ describe('VM failures on a request, FAIL_CLOSE', () => {
       assert.equal(r.headers['x-wasmgate-error'], code);
       assert.equal(r.body, `plugin default/${nameOf(file)} failed\n`);
       assert.equal(up.requests.length, before);
+      await gw.gateway.settle();
       assert.ok(linesWith(gw.logs, line).length > 0, `no log line "${line}":\n${gw.logs.slice(-10).join('\n')}`);
+      await gw.gateway.settle();
       assert.ok(linesWith(gw.logs, `plugin default/${nameOf(file)} failed`).length > 0);
     });
   }
@@ -82,6 +84,7 @@ describe('a plugin that fails at load', () => {
     assert.equal(r.body, 'upstream ok');
     const dump = JSON.parse((await gw.admin('/config_dump')).body) as { skippedPlugins?: { key: string; code: string }[] };
     assert.deepEqual(dump.skippedPlugins?.map((p) => [p.key, p.code]), [['default/picky', 'WG_PLUGIN_CONFIGURE_REJECTED']]);
+    await gw.gateway.settle();
     assert.ok(linesWith(gw.logs, 'plugin default/picky skipped (FAIL_OPEN)').length > 0);
   });
 });

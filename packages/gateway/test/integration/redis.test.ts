@@ -48,8 +48,9 @@ describe('redis-limit: proxy_redis_init + proxy_redis_call against redis-server'
     return Buffer.from(await direct.call(Buffer.from(q))).toString();
   };
 
-  test('configure ran proxy_redis_init on the redis Service', (t) => {
+  test('configure ran proxy_redis_init on the redis Service', async (t) => {
     if (!redis) return t.skip(skipReason);
+    await gw.gateway.settle();
     assert.ok(gw.logs.some((l) => l.includes(`[default/limit] redis-limit: ${LIMIT} requests per 60 s on "outbound|6379||redis.default.svc.cluster.local"`)), gw.logs.join('\n'));
   });
 
@@ -89,6 +90,7 @@ describe('redis-limit: proxy_redis_init + proxy_redis_call against redis-server'
     const r = await hit(`dave-${randomUUID()}`);
     assert.equal(r.status, 503);
     assert.equal(r.body, 'rate limiter unavailable');
+    await gw.gateway.settle();
     assert.ok(gw.logs.some((l) => l.includes('[default/limit] redis-limit:') && l.includes('failed')), gw.logs.slice(-5).join('\n'));
   });
 });

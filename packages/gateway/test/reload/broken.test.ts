@@ -54,7 +54,9 @@ describe('a reload that fails keeps the previous configuration serving', () => {
     assert.equal(dump.json.lastReload.ok, false);
     assert.deepEqual(dump.json.lastReload.errors, r.json.errors);
     assert.equal(dump.json.generation.id, generation);
+    await bed.gateway.settle();
     assert.ok(bed.logs.some((l) => l.includes('reload (POST /reload) failed') && l.includes(`generation ${generation} keeps serving`)), 'failure logged');
+    await bed.gateway.settle();
     assert.ok(bed.logs.some((l) => l.includes(code)), `${code} logged`);
     return err as { code: string; message: string; location?: string; details?: string[] };
   }
@@ -119,6 +121,6 @@ describe('a reload that fails keeps the previous configuration serving', () => {
     assert.match(m, /^wasmgate_reloads_total [1-9]\d*$/m);
     assert.match(m, /^wasmgate_reload_failures_total [1-9]\d*$/m);
     assert.match(m, /^wasmgate_last_reload_success 1$/m);
-    assert.match(m, /^wasmgate_plugin_up\{plugin="default\/mock"\} 1$/m);
+    assert.match(m, /^wasmgate_plugin_up\{plugin="default\/mock",worker="1"\} 1$/m);
   });
 });

@@ -53,6 +53,7 @@ test('a request paused in the old VM (callout pending) completes there after a b
   assert.equal(seen.headers['x-callout-status'], '200');
 
   await poll('the old generation to be released', async () => ((await bed.gateway.draining()).length === 0 ? true : undefined));
+  await bed.gateway.settle();
   assert.ok(bed.logs.some((l) => l.includes(`generation ${old.id} drained and released`)));
 });
 

@@ -75,6 +75,7 @@ test('a Gateway listen change is logged and not applied: the gateway keeps servi
   bed.writeConfig(docs(moved)(bed.pluginFile));
   const r = await bed.admin('/reload', 'POST');
   assert.equal(r.status, 200, r.body);
+  await bed.gateway.settle();
   assert.ok(bed.logs.some((l) => l.includes(`Gateway listen changed to 127.0.0.1:${moved}`) && l.includes(`still on 127.0.0.1:${listen}`)));
   assert.equal(bed.gateway.address.port, listen);
   assert.equal((await send(listen)).body, 'v0');

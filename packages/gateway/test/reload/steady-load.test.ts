@@ -84,6 +84,7 @@ test(`${RELOADS} reloads under steady keep-alive load: no failed request, behavi
   const counts = { config: 0, binary: 0, watch: 0, post: 0, rename: 0, 'in-place': 0 };
   const switchMs: number[] = [];
   let minRequestsPerStep = Infinity;
+  await bed.gateway.settle();
   const watcherLines = () => bed.logs.filter((l) => l.includes('file changed:') && (l.includes(') ok:') || l.includes('skipped'))).length;
   try {
     for (let step = 1; step <= RELOADS; step++) {
@@ -133,6 +134,7 @@ test(`${RELOADS} reloads under steady keep-alive load: no failed request, behavi
   const elapsed = Date.now() - started;
   await until('every old generation to drain and be released', () => bed.gateway.draining.length === 0);
 
+  await bed.gateway.settle();
   const reloadLines = bed.logs.filter((l) => /reload \(.*\) ok:/.test(l));
   const report = {
     reloads: bed.gateway.reloadCount,

@@ -80,6 +80,7 @@ test('a touch (no change) restarts nothing; a broken save is reported, and savin
   t.after(() => bag.run());
   const bed = await startReloadBed(bag, { plugin: MOCK_RESPONSE, docs: (p) => manifests(p, 'v0') });
   const generation = bed.gateway.generation.id;
+  await bed.gateway.settle();
   const skipped = () => bed.logs.filter((l) => l.includes('skipped: config and plugin files are as the last reload read them')).length;
 
   const now = new Date();
