@@ -5,10 +5,13 @@
  * grows past its memory cap fails inside the guest and is rebuilt; shared data and leader election
  * work across workers; a plugin that asks for a rebuild gets a fresh VM without a failed request.
  */
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import http from 'node:http';
-import { Cleanup, fixture, ingress, KITCHEN_SINK, poll, send, service, startGateway, startUpstream, wasmPlugin, type Reply } from '../helpers/gateway.js';
+import { spawnCli } from '../helpers/cli.js';
+import { freePort } from '../helpers/daemon.js';
+import { Cleanup, fixture, gatewaySpec, ingress, KITCHEN_SINK, poll, send, writeConfig, service, startGateway, startUpstream, wasmPlugin, type Reply } from '../helpers/gateway.js';
 
 const spinDocs = (upstream: number, failStrategy: 'FAIL_CLOSE' | 'FAIL_OPEN', callTimeoutMs = 100) => [
   service('backend', [`127.0.0.1:${upstream}`]),
@@ -204,3 +207,58 @@ async function pollReply(probe: () => Promise<Reply>, done: (r: Reply) => boolea
   throw new Error(`condition not met after ${max} attempts`);
 }
 
+
+describe('SIGTERM through the real CLI (2 workers)', () => {
+  const serveArgs = async (dir: string) => {
+    const port = await freePort();
+    const admin = await freePort();
+    return { port, admin, args: ['serve', '--config', dir, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`, '--workers', '2', '--no-watch'] };
+  };
+
+  test('while a plugin spins (deadline far away): the gateway stops accepting, gives up after drainTimeoutMs, exits 0', async (t) => {
+    const bag = new Cleanup();
+    t.after(() => bag.run());
+    const upstream = await startUpstream(bag);
+    const dir = writeConfig(bag, [...spinDocs(upstream.port, 'FAIL_CLOSE', 600_000), gatewaySpec({ drainTimeoutMs: 300 })]);
+    const { port, admin, args } = await serveArgs(dir);
+    const gw = await spawnCli(t, args, /wasmgate serving on/);
+    const spin = send(port, { path: '/spin', headers: { 'x-fixture-mode': 'spin' } }).then((r) => r.status, (e: Error) => e.message);
+    // A worker inside the spin cannot answer status requests: /ready lists it as unresponsive.
+    await poll('a worker busy in the spin', async () => {
+      const r = JSON.parse((await send(admin, { path: '/ready' })).body) as { unresponsiveWorkers: number[] };
+      return r.unresponsiveWorkers.length === 1 ? true : undefined;
+    }, 10_000);
+    const exited = once(gw.child, 'exit');
+    gw.child.kill('SIGTERM');
+    const [code] = await exited as [number | null];
+    assert.equal(code, 0, gw.stderr());
+    assert.match(gw.stderr(), /shutting down/);
+    assert.notEqual(await spin, 200, 'the spinning request was not answered as if nothing happened');
+    await assert.rejects(send(port, { path: '/good', timeoutMs: 2000 }), 'nothing listens any more');
+  });
+
+  test('in-flight requests finish during the drain; new connections are refused; exit 0', async (t) => {
+    const bag = new Cleanup();
+    t.after(() => bag.run());
+    const held: http.ServerResponse[] = [];
+    const upstream = await startUpstream(bag, (seen, res) => {
+      if (seen.url === '/slow') held.push(res);
+      else res.writeHead(200).end('upstream ok');
+    });
+    const dir = writeConfig(bag, [service('backend', [`127.0.0.1:${upstream.port}`]), ingress('site', 'backend'), gatewaySpec({ drainTimeoutMs: 20_000 })]);
+    const { port, args } = await serveArgs(dir);
+    const gw = await spawnCli(t, args, /wasmgate serving on/);
+    const slow = send(port, { path: '/slow' });
+    await poll('the slow request at the upstream', async () => (held.length === 1 ? true : undefined));
+    const exited = once(gw.child, 'exit');
+    gw.child.kill('SIGTERM');
+    await poll('the listener to close', async () => send(port, { path: '/new', timeoutMs: 1000 }).then(() => undefined, () => true));
+    assert.equal(gw.child.exitCode, null, 'still draining');
+    held[0]!.writeHead(200).end('slow but fine');
+    const r = await slow;
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'slow but fine');
+    const [code] = await exited as [number | null];
+    assert.equal(code, 0, gw.stderr());
+  });
+});
