@@ -24,6 +24,8 @@ export interface GenerationEnv {
   readonly logger: Logger;
   readonly stores: SharedStores;
   readonly callSlot?: CallSlotWriter | undefined;
+  /** Told when a VM has been let go (a worker then asks V8 to reclaim its memory soon). */
+  readonly vmReleased?: (() => void) | undefined;
 }
 
 export class Generation {
@@ -65,7 +67,7 @@ export class Generation {
     const skipped = new Map<string, WasmgateError>(payload.skipped.map(([k, e]: readonly [string, WireError]) => [k, fromWire(e)]));
     const toStart = config.plugins.filter((p) => prepared.has(p.key));
     const settled = await Promise.allSettled(toStart.map((p) => PluginInstance.create(p, prepared.get(p.key)!, {
-      ports, logger: env.logger, limits: pluginLimits(p, config.gateway), callSlot: env.callSlot,
+      ports, logger: env.logger, limits: pluginLimits(p, config.gateway), callSlot: env.callSlot, vmReleased: env.vmReleased,
     })));
     const plugins = new Map<string, PluginInstance>();
     const errors: WasmgateError[] = [];

@@ -59,6 +59,10 @@ export class WasmgateError extends Error {
     this.details = options.details ?? [];
     this.location = options.location;
     this.exit = options.exit ?? spec?.exit ?? 1;
+    // Format the stack now. Until it is read, V8 keeps the structured call sites, whose receivers
+    // include the PluginVm (and through its instance the whole linear memory) of a failure raised
+    // inside a guest call: an error kept for status reporting would keep a dropped VM alive.
+    void this.stack;
   }
 
   get [BRAND](): true {
@@ -142,6 +146,21 @@ export const HOST_ERRORS = defineErrors({
     hint: 'Fix the plugin configuration (defaultConfig / matchRules[].config); the plugin log lines in the details say what it disliked.',
     exit: 2,
   },
+  WG_PLUGIN_INSTRUMENT: {
+    summary: 'The module could not be rewritten to enforce CPU deadlines and memory caps (an instruction or section wasmgate does not decode).',
+    hint: 'The message names the function and byte offset; the module uses a Wasm feature the rewriter does not know (GC, for example). Rebuild without it, or report it.',
+    exit: 2,
+  },
+  WG_PLUGIN_MEMORY_LIMIT: {
+    summary: "The module's initial linear memory is larger than the configured memory cap.",
+    hint: 'Raise wasmgate.limits.maxMemoryMiB on the WasmPlugin, or rebuild the plugin with a smaller initial memory.',
+    exit: 2,
+  },
+  WG_PLUGIN_MEMORY_UNSUPPORTED: {
+    summary: 'A memory cap is configured but the module memory cannot be capped (memory 0 is imported, 64-bit, or has a custom page size).',
+    hint: 'Remove wasmgate.limits.maxMemoryMiB for this plugin, or build it with an ordinary memory it defines itself.',
+    exit: 2,
+  },
   // Running
   WG_VM_TRAP: {
     summary: 'The plugin trapped (a Wasm runtime error such as unreachable, out-of-bounds access or a Go panic).',
@@ -150,6 +169,14 @@ export const HOST_ERRORS = defineErrors({
   WG_VM_ABORT: {
     summary: 'The plugin called abort (AssemblyScript) or proc_exit.',
     hint: 'The abort message, file and line are in the error message.',
+  },
+  WG_VM_DEADLINE: {
+    summary: 'A plugin callback ran past its call deadline and was interrupted (the VM is failed; the thread lives on).',
+    hint: 'The plugin loops or computes for too long in one callback; raise wasmgate.limits.callTimeoutMs if that is expected.',
+  },
+  WG_VM_MEMORY_LIMIT: {
+    summary: 'The plugin ran out of memory: a memory.grow past the linear-memory cap was refused, and the plugin failed.',
+    hint: 'Raise wasmgate.limits.maxMemoryMiB for this plugin, or find what it keeps allocating.',
   },
   WG_VM_FAILED: {
     summary: 'The VM already failed earlier and cannot run callbacks until it is recreated.',

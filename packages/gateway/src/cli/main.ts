@@ -19,10 +19,23 @@ function usage(): string {
   return ['usage: wasmgate <command> [options]', '', ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(9)} ${c.summary}`)].join('\n');
 }
 
-const stop = new Promise<void>((resolve) => {
-  process.once('SIGINT', resolve);
-  process.once('SIGTERM', resolve);
-});
+/*
+ * Stopping. The first SIGINT or SIGTERM resolves `stopSignal`: long-running commands (serve, run)
+ * drain and return their exit code. Another one while that runs forces the exit, with 128 + the
+ * signal's number as shells report it: 130 after SIGINT, 143 after SIGTERM (users press Ctrl-C
+ * twice). A copy arriving within DUPLICATE_MS of the first is the same request, not a second one:
+ * a terminal sends Ctrl-C to the whole foreground process group, and the launcher (bin/wasmgate.js on
+ * an old Node) and npm each forward it once more.
+ */
+const DUPLICATE_MS = 500;
+const FORCED_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+let stoppingSince: number | undefined;
+let resolveStop!: () => void;
+const stop = new Promise<void>((resolve) => { resolveStop = resolve; });
+const requestStop = () => {
+  stoppingSince ??= performance.now();
+  resolveStop();
+};
 
 const io: CliIo = {
   out: (l) => process.stdout.write(`${l}\n`),
@@ -31,6 +44,37 @@ const io: CliIo = {
   env: process.env,
   stopSignal: stop,
 };
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stoppingSince === undefined) return requestStop();
+    if (performance.now() - stoppingSince < DUPLICATE_MS) return;
+    io.err(`wasmgate: ${signal} while shutting down, exiting now without waiting (exit ${FORCED_EXIT[signal]})`);
+    process.exit(FORCED_EXIT[signal]);
+  });
+}
+
+/*
+ * Started by the launcher (bin/wasmgate.js re-runs itself on Node 24 when the Node it was given is
+ * too old). The launcher forwards signals, but it cannot forward its own SIGKILL: then the only trace
+ * is the IPC channel it gave us, which the kernel closes. That 'disconnect' is a stop request like
+ * SIGTERM. The channel is unref'd so that it never keeps the process alive by itself, and the
+ * variable is dropped so that nothing started from here inherits it.
+ */
+const launcher = process.env.WASMGATE_LAUNCHED_BY;
+delete process.env.WASMGATE_LAUNCHED_BY;
+if (launcher !== undefined) {
+  const launcherGone = () => {
+    io.err(`wasmgate: the launcher (pid ${launcher}) is gone, stopping`);
+    requestStop();
+  };
+  if (process.connected) {
+    process.once('disconnect', launcherGone);
+    process.channel?.unref();
+  } else if (String(process.ppid) !== launcher) {
+    launcherGone(); // it died before this module was loaded, and the 'disconnect' event went unheard
+  }
+}
 
 const [name, ...rest] = process.argv.slice(2);
 if (!name || name === '--help' || name === '-h' || name === 'help') {

@@ -24,9 +24,20 @@ export interface InstanceEnv {
   readonly limits: EffectiveLimits;
   /** Absent outside a worker (no watchdog): then no deadline is enforced. */
   readonly callSlot?: CallSlotWriter | undefined;
+  /** Told when a VM has been let go (its linear memory can be reclaimed). */
+  readonly vmReleased?: (() => void) | undefined;
 }
 
 let nextSerial = 1;
+
+/**
+ * The error without its cause. A trap's RuntimeError keeps V8's structured stack, whose Wasm frames
+ * reference the instance — and so its whole linear memory: keeping it as `lastError` would keep
+ * every failed VM's memory alive.
+ */
+function detached(e: WasmgateError): WasmgateError {
+  return new WasmgateError(e.code, e.message, { hint: e.hint, details: e.details, location: e.location });
+}
 
 interface LiveVm {
   readonly vm: PluginVm;
@@ -97,7 +108,7 @@ export class PluginInstance {
 
   #watch(live: LiveVm): void {
     live.vm.onFailure((e) => {
-      this.#lastError = e;
+      this.#lastError = detached(e);
       this.#env.logger.log(LogLevel.error, `plugin ${this.config.key} failed: ${e.message}`, { code: e.code, details: e.details.slice(-8) });
       this.#retireWhenIdle(live);
       if (live === this.#live) this.#scheduleRecreate();
@@ -109,10 +120,7 @@ export class PluginInstance {
 
   /** Drops the watchdog's hold on a VM once no stream uses it any more (so its memory can go). */
   #retireWhenIdle(live: LiveVm): void {
-    live.vm.whenIdle(() => {
-      if (!live.vm.failure) live.vm.dispose();
-      this.#env.callSlot?.forget(live.serial);
-    });
+    live.vm.whenIdle(() => this.#release(live));
   }
 
   #scheduleRecreate(): void {
@@ -130,7 +138,7 @@ export class PluginInstance {
     try {
       live = await PluginInstance.#start(this.config, this.#module, this.#env);
     } catch (e) {
-      this.#lastError = e instanceof WasmgateError ? e : new WasmgateError('WG_PLUGIN_START_FAILED', String(e));
+      this.#lastError = e instanceof WasmgateError ? detached(e) : new WasmgateError('WG_PLUGIN_START_FAILED', String(e));
       this.#recreating = false;
       this.#scheduleRecreate();
       return;
@@ -175,14 +183,18 @@ export class PluginInstance {
   }
 
   #install(live: LiveVm): void {
+    const old = this.#live;
     this.#live = live;
     this.#filter = this.#filterOf(live);
     this.#watch(live);
+    // A failed VM stayed referenced (as #live) until now: only now can its memory be reclaimed.
+    if (old.vm.failure) this.#env.vmReleased?.();
   }
 
   #release(live: LiveVm): void {
     if (!live.vm.failure) live.vm.dispose();
     this.#env.callSlot?.forget(live.serial);
+    this.#env.vmReleased?.();
   }
 
   /** The chain entry for a new stream (a failed VM is still returned: the chain applies failStrategy). */

@@ -3,6 +3,8 @@
  * one VM per worker), and does what the supervisor asks through the messages of protocol.ts. It never
  * fetches or compiles plugins and never reads configuration files: the supervisor does.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { attachSharedState, type LogLevel } from '@wasmgate/host';
 import { createLogger } from '../logger.js';
@@ -43,8 +45,23 @@ const shared = attachSharedState(init.shared as Parameters<typeof attachSharedSt
   notifyQueueReady: (to: number, queueId: number) => post({ type: 'queue-notify', to, queueId }),
 });
 const callSlot = new CallSlotWriter(init.callSlot, post);
+
+/**
+ * A dropped VM's linear memory (up to its cap, 4 GiB at most) is freed only when V8 collects the
+ * instance, and a worker that allocates little JavaScript may not collect for a long time: the
+ * process would keep the memory of every VM it ever dropped. So a collection is asked for shortly
+ * after a VM is let go (debounced; VMs are dropped on failure, rebuild and reload only).
+ */
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
+let gcTimer: NodeJS.Timeout | undefined;
+const vmReleased = () => {
+  clearTimeout(gcTimer);
+  gcTimer = setTimeout(collect, 100);
+  gcTimer.unref();
+};
 const access = init.accessLog ? batcher('access') : undefined;
-const plane = new DataPlane(init, { logger, stores: shared, callSlot }, access ? (e) => access(JSON.stringify(e)) : undefined);
+const plane = new DataPlane(init, { logger, stores: shared, callSlot, vmReleased }, access ? (e) => access(JSON.stringify(e)) : undefined);
 
 async function handle(m: ToWorker): Promise<void> {
   switch (m.type) {

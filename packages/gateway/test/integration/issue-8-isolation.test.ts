@@ -262,3 +262,40 @@ describe('SIGTERM through the real CLI (2 workers)', () => {
     assert.equal(code, 0, gw.stderr());
   });
 });
+
+test('after a storm of requests growing past maxMemoryMiB, the process gives the memory back once the VMs are rebuilt', async (t) => {
+  const bag = new Cleanup();
+  t.after(() => bag.run());
+  const upstream = await startUpstream(bag);
+  const dir = writeConfig(bag, [
+    service('backend', [`127.0.0.1:${upstream.port}`]),
+    ingress('site', 'backend'),
+    wasmPlugin('ks', KITCHEN_SINK, { wasmgate: { limits: { maxMemoryMiB: 128 } } }),
+  ]);
+  const port = await freePort();
+  const admin = await freePort();
+  const gw = await spawnCli(t, ['serve', '--config', dir, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`, '--workers', '2', '--no-watch'], /wasmgate serving on/);
+  for (let i = 0; i < 5; i++) assert.equal((await send(port)).status, 200);
+  const baseline = gw.memory().rss;
+  let peak = 0;
+  const statuses = new Set<string>();
+  for (let i = 0; i < 12; i++) {
+    const r = await send(port, { headers: { 'x-fixture-mode': 'grow' } });
+    statuses.add(`${r.status} ${r.headers['x-wasmgate-error'] ?? ''}`.trim());
+    peak = Math.max(peak, gw.memory().rss);
+  }
+  assert.ok(statuses.has('503 WG_VM_MEMORY_LIMIT'), [...statuses].join(', '));
+  await poll('every VM rebuilt', async () => {
+    const d = JSON.parse((await send(admin, { path: '/config_dump' })).body) as { plugins: { state: string; workers: unknown[] }[] };
+    return d.plugins[0]!.state === 'running' && d.plugins[0]!.workers.length === 2 ? true : undefined;
+  }, 30_000, 100);
+  // The rebuilt VMs serve; the failed ones' memory is reclaimed shortly after.
+  const MiB = 1024 * 1024;
+  const after = await poll('RSS back near the baseline', async () => {
+    assert.equal((await send(port)).status, 200);
+    const rss = gw.memory().rss;
+    return rss - baseline < 100 * MiB ? rss : undefined;
+  }, 10_000, 200);
+  t.diagnostic(`RSS baseline ${Math.round(baseline / MiB)} MiB, peak ${Math.round(peak / MiB)} MiB, after ${Math.round(after / MiB)} MiB`);
+  assert.ok(peak - baseline > 64 * MiB, 'the storm did take memory (the test measures something)');
+});
