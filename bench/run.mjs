@@ -82,6 +82,12 @@ const round = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 function hostBenchmarks(layout) {
   log('host micro-benchmarks (no sockets)');
   const micro = childJson([NODE, join(REPO_ROOT, 'bench/lib/micro.mjs'), ...(QUICK ? ['--quick'] : [])], layout.proxy);
+  log('shared-state micro-benchmarks (in-memory stores vs shared memory, alone and with a second thread)');
+  // Not pinned: the contended case needs its second thread on another CPU.
+  const sharedState = childJson([NODE, join(REPO_ROOT, 'bench/lib/shared-state.mjs'), ...(QUICK ? ['--quick'] : [])]);
+  for (const k of ['get', 'set', 'cas_update', 'metric_increment']) {
+    log(`  ${k.padEnd(16)} ns: in memory ${sharedState.in_memory[`${k}_ns`]}, shared ${sharedState.shared[`${k}_ns`]} (${sharedState.ratio_vs_in_memory[k]}×), contended ${sharedState.shared_contended[`${k}_ns`]} (${sharedState.ratio_vs_in_memory[`${k}_contended`]}×)`);
+  }
   log('cold starts of the Go fixtures (one fresh process each)');
   const cold = {};
   for (const fx of GO_FIXTURES) {
@@ -94,7 +100,7 @@ function hostBenchmarks(layout) {
       first_request_ms: pick('first_request_ms'), second_vm_ms: pick('second_vm_ms'),
     };
   }
-  return { micro, cold };
+  return { micro, cold, sharedState };
 }
 
 // ---- over sockets ---------------------------------------------------------------------------------
@@ -298,7 +304,7 @@ async function overSockets(layout) {
 
 // ---- results --------------------------------------------------------------------------------------
 
-function summarize({ micro, cold }, { list, tp, fixed, mem, spin }, layout, meta) {
+function summarize({ micro, cold, sharedState }, { list, tp, fixed, mem, spin }, layout, meta) {
   const none = fixed.none;
   const variantsOut = {};
   for (const v of list) {
@@ -356,6 +362,7 @@ function summarize({ micro, cold }, { list, tp, fixed, mem, spin }, layout, meta
       full: 'npm run bench',
       quick: 'npm run bench -- --quick',
       micro: 'node bench/lib/micro.mjs',
+      shared_state: 'node bench/lib/shared-state.mjs',
       cold_start: 'node bench/lib/cold-start.mjs fixtures/go/headers-bench/plugin.wasm',
     },
     rps,
@@ -370,7 +377,7 @@ function summarize({ micro, cold }, { list, tp, fixed, mem, spin }, layout, meta
     stream_ns: micro.stream_ns,
     targets,
     variants: variantsOut,
-    host: { micro, cold_start: cold },
+    host: { micro, cold_start: cold, shared_state: sharedState },
   };
 }
 

@@ -12,6 +12,7 @@ export type * from './ports.js';
 export { InMemorySharedData, type SharedDataStore, type SharedDataEntry } from './stores/shared-data.js';
 export { InMemorySharedQueues, type SharedQueueStore } from './stores/shared-queue.js';
 export { InMemoryMetrics, type MetricStore, type MetricSnapshot } from './stores/metrics.js';
+export * from './stores/shared-memory/index.js';
 export { encodeProperty, type PropertyValue } from './properties.js';
 export { HeaderMap } from './context/header-map.js';
 export { BodyBuffer } from './context/body-buffer.js';

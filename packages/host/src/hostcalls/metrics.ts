@@ -5,14 +5,17 @@
 import { WasmResult } from '../abi/constants.js';
 import type { VmScope } from '../context/scope.js';
 
-/** proxy_define_metric(type, name_ptr, name_size, id_out): type > 2 ⇒ BadArgument. */
+/** proxy_define_metric(type, name_ptr, name_size, id_out): type > 2 ⇒ BadArgument; store full ⇒ InternalFailure. */
 export function proxyDefineMetric(vm: VmScope, type: number, np: number, nl: number, idOut: number): number {
   type >>>= 0;
   if (type > 2) return WasmResult.BadArgument;
   const name = vm.memory.string(np, nl);
   if (name === undefined || !vm.memory.inBounds(idOut >>> 0, 4)) return WasmResult.InvalidMemoryAccess;
   if (name === '') return WasmResult.BadArgument;
-  vm.memory.writeU32(idOut, vm.ports.metrics.define(type as 0 | 1 | 2, name));
+  const id = vm.ports.metrics.define(type as 0 | 1 | 2, name);
+  // 0 is never an id: a bounded store (the shared-memory one) is full.
+  if (id === 0) return WasmResult.InternalFailure;
+  vm.memory.writeU32(idOut, id);
   return WasmResult.Ok;
 }
 

@@ -41,6 +41,8 @@ export function proxyRegisterSharedQueue(vm: VmScope, np: number, nl: number, id
       }
     });
   });
+  // 0 is never a queue id: a bounded store (the shared-memory one) had no room.
+  if (id === 0) return WasmResult.InternalFailure;
   vm.memory.writeU32(idOut, id);
   return WasmResult.Ok;
 }

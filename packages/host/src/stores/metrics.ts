@@ -17,6 +17,7 @@ export interface MetricSnapshot {
 }
 
 export interface MetricStore {
+  /** The metric's id (never 0), or 0 when a bounded store has no room (the hostcall answers InternalFailure). */
   define(type: MetricType, name: string): number;
   increment(id: number, delta: bigint): WasmResult;
   record(id: number, value: bigint): WasmResult;

@@ -7,6 +7,7 @@ import { WasmResult } from '../abi/constants.js';
 export type QueueReadyListener = (queueId: number) => void;
 
 export interface SharedQueueStore {
+  /** The queue's id (never 0), or 0 when a bounded store has no room (the hostcall answers InternalFailure). */
   register(vmId: string, name: string, onReady: QueueReadyListener): number;
   resolve(vmId: string, name: string): number | undefined;
   enqueue(id: number, value: Uint8Array): WasmResult;
