@@ -1,5 +1,5 @@
 /**
- * Hot reload under steady load: several keep-alive clients send requests back to back on loopback
+ * Hot reload under steady load, with 2 data-plane workers: several keep-alive clients send requests back to back on loopback
  * while the test performs 52 reloads, alternating a config change and a binary change, triggered
  * alternately by the file watcher and by POST /reload, written alternately in place and by
  * write-and-rename (as editors and `go build` do).
@@ -34,7 +34,7 @@ test(`${RELOADS} reloads under steady keep-alive load: no failed request, behavi
     ingress('site', 'backend'),
     wasmPlugin('switch', plugin, { pluginName: `r${n}`, defaultConfig: { content: `v${n}` } }),
   ];
-  const bed = await startReloadBed(bag, { plugin: MOCK_RESPONSE, docs });
+  const bed = await startReloadBed(bag, { plugin: MOCK_RESPONSE, docs, workers: 2 });
 
   const signature = (r: Reply) => (r.body === 'upstream ok' ? `ks:${String(r.headers['x-prop-plugin-root-id'])}` : `mock:${r.body}`);
   const expected = () => (binary === 'mock' ? `mock:v${n}` : `ks:r${n}`);
