@@ -6,7 +6,7 @@
  */
 import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { LogLevel, WasmgateError } from '@wasmgate/host';
+import { LogLevel, releaseLockIfHeldBy, WasmgateError, type SharedStateHandle } from '@wasmgate/host';
 import type { HostPort } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import { CallSlot, type FromWorker, type GenerationPayload, type ToWorker, type WorkerInit, type WorkerStatus } from './protocol.js';
@@ -20,8 +20,8 @@ const STABLE_MS = 30_000;
 export interface PoolOptions {
   readonly count: number;
   readonly listen: HostPort;
-  /** The shared-state handle every worker attaches to. */
-  readonly shared: unknown;
+  /** The shared-state handle every worker attaches to (thread id = worker id). */
+  readonly shared: SharedStateHandle;
   readonly logger: Logger;
   readonly accessLog?: ((line: string) => void) | undefined;
 }
@@ -146,6 +146,11 @@ export class WorkerPool {
   #onExit(h: WorkerHandle, code: number): void {
     h.exited = true;
     h.failPending(`worker ${h.id} exited (code ${code})`);
+    // A worker terminated inside a shared-data critical section would hold the lock forever; its
+    // replacement reuses the id, which must not look like a re-entrant holder either.
+    if (releaseLockIfHeldBy(this.#opts.shared, h.id)) {
+      this.#opts.logger.log(LogLevel.warn, `worker ${h.id} died holding the shared-data lock; released it`);
+    }
     this.#watchdog.unwatch(h.id);
     if (this.#workers.get(h.id) === h) this.#workers.delete(h.id);
     if (this.#closing) return;
