@@ -7,6 +7,7 @@ import { liftStartSection } from './abi/start-section.js';
 import { detectAbiVersion, guessToolchain } from './abi/versions.js';
 import { WasmgateError } from './errors.js';
 import { findHostcall } from './hostcalls/table.js';
+import { instrumentModule, type InstrumentOptions } from './instrument/instrument.js';
 
 /** One import of a module and how wasmgate serves it. */
 export interface ImportReport {
@@ -33,8 +34,10 @@ export interface PluginModule {
   readonly module: WebAssembly.Module;
   readonly abiVersion: AbiVersion;
   readonly report: ModuleReport;
-  /** sha256 of the bytes, hex. */
+  /** sha256 of the bytes, hex (the bytes as given, before any rewriting). */
   readonly sha256: string;
+  /** The limits rewritten into the module (see {@link instrumentModule}). */
+  readonly limits: { readonly interrupt: boolean; readonly maxMemoryPages?: number };
 }
 
 const MAGIC = [0x00, 0x61, 0x73, 0x6d];
@@ -82,14 +85,32 @@ export async function compileForInspect(bytes: Uint8Array, label = 'the plugin')
 }
 
 /**
- * Compiles and checks a plugin. Throws WG_PLUGIN_NOT_WASM, WG_PLUGIN_COMPILE,
- * WG_PLUGIN_ABI_UNKNOWN, WG_PLUGIN_LINK, WG_PLUGIN_NO_MEMORY or WG_PLUGIN_NO_ALLOCATOR.
+ * The lifted module, rewritten for `opts` when any is set. A module the rewriter cannot decode
+ * because it is corrupt is reported as V8 reports it (WG_PLUGIN_COMPILE), like without limits.
  */
-export async function compilePlugin(bytes: Uint8Array, label = 'the plugin'): Promise<PluginModule> {
+function prepare(bytes: Uint8Array, label: string, opts: InstrumentOptions): Uint8Array {
+  const lifted = liftStartSection(bytes);
+  if (!opts.interrupt && opts.maxMemoryPages === undefined) return lifted;
+  try {
+    return instrumentModule(lifted, opts, label);
+  } catch (e) {
+    if (e instanceof WasmgateError && e.code === 'WG_PLUGIN_INSTRUMENT' && !WebAssembly.validate(lifted as Uint8Array<ArrayBuffer>)) return lifted;
+    throw e;
+  }
+}
+
+/**
+ * Compiles and checks a plugin, rewritten first to enforce `opts` (a CPU deadline, a memory cap).
+ * Throws WG_PLUGIN_NOT_WASM, WG_PLUGIN_COMPILE, WG_PLUGIN_ABI_UNKNOWN, WG_PLUGIN_LINK,
+ * WG_PLUGIN_NO_MEMORY, WG_PLUGIN_NO_ALLOCATOR, and with limits WG_PLUGIN_INSTRUMENT,
+ * WG_PLUGIN_MEMORY_LIMIT or WG_PLUGIN_MEMORY_UNSUPPORTED.
+ */
+export async function compilePlugin(bytes: Uint8Array, label = 'the plugin', opts: InstrumentOptions = {}): Promise<PluginModule> {
   checkMagic(bytes, label);
+  const prepared = prepare(bytes, label, opts);
   let module: WebAssembly.Module;
   try {
-    module = await WebAssembly.compile(liftStartSection(bytes) as Uint8Array<ArrayBuffer>);
+    module = await WebAssembly.compile(prepared as Uint8Array<ArrayBuffer>);
   } catch (e) {
     throw new WasmgateError('WG_PLUGIN_COMPILE', `${label} failed to compile: ${(e as Error).message}`, { cause: e });
   }
@@ -109,5 +130,6 @@ export async function compilePlugin(bytes: Uint8Array, label = 'the plugin'): Pr
   if (!report.allocator) {
     throw new WasmgateError('WG_PLUGIN_NO_ALLOCATOR', `${label} exports neither proxy_on_memory_allocate nor malloc`);
   }
-  return { module, abiVersion: report.abiVersion, report, sha256: await sha256Hex(bytes) };
+  const limits = { interrupt: opts.interrupt === true, ...(opts.maxMemoryPages === undefined ? {} : { maxMemoryPages: opts.maxMemoryPages }) };
+  return { module, abiVersion: report.abiVersion, report, sha256: await sha256Hex(bytes), limits };
 }

@@ -12,6 +12,7 @@ import { RootContext, type RootOptions } from './context/root-context.js';
 import type { CalloutAnswer, VmScope } from './context/scope.js';
 import { WasmgateError } from './errors.js';
 import { buildImports, type ScopeSlot } from './hostcalls/table.js';
+import { INTERRUPT_EXPORT, limitFailure } from './instrument/flags.js';
 import { GuestMemory, GuestUnwind } from './memory.js';
 import type { PluginModule } from './module.js';
 import type { HostPorts, LogRecord } from './ports.js';
@@ -29,6 +30,20 @@ export interface VmOptions {
   readonly vmConfig?: Uint8Array | string;
   /** How many recent plugin log lines to keep for error details (default 30). */
   readonly keepLogLines?: number;
+  /** The call deadline the embedder enforces through {@link PluginVm.interruptFlags}; only worded into WG_VM_DEADLINE. */
+  readonly callTimeoutMs?: number;
+  /** Told when an outermost guest call starts and ends (the gateway's CPU-deadline watchdog). */
+  readonly callMeter?: CallMeter;
+}
+
+/**
+ * Brackets every outermost call into the guest (depth 0 → 1 and back), including calls that trap.
+ * The host itself knows nothing about time or threads: an embedder uses this to notice a call that
+ * runs too long and to set the VM's interrupt flag from elsewhere.
+ */
+export interface CallMeter {
+  enter(vm: PluginVm): void;
+  exit(vm: PluginVm): void;
 }
 
 export type VmState = 'running' | 'failed';
@@ -50,6 +65,12 @@ export class PluginVm implements VmScope {
   calloutAnswer: CalloutAnswer | undefined;
   redisAnswer: Uint8Array | undefined;
   foreignArgs: Uint8Array | undefined;
+  /**
+   * Over the interrupt memory of an instrumented module (undefined otherwise), shared with other
+   * threads: `Atomics.store(flags, 0, 1)` makes the running guest call trap at its next loop
+   * iteration or call; [1] is set by the guest when a memory.grow was refused (instrument/flags.ts).
+   */
+  readonly interruptFlags: Int32Array | undefined;
 
   readonly #exports: WebAssembly.Exports;
   readonly #fns = new Map<string, ((...a: unknown[]) => unknown) | null>();
@@ -63,6 +84,10 @@ export class PluginVm implements VmScope {
   readonly #recentLogs: string[] = [];
   readonly #keep: number;
   readonly #failureListeners: ((e: WasmgateError) => void)[] = [];
+  readonly #rebuildListeners: (() => void)[] = [];
+  readonly #idleListeners: (() => void)[] = [];
+  readonly #meter: CallMeter | undefined;
+  #rebuildRequested = false;
   #current: Context;
   #effective: Context | undefined;
   #depth = 0;
@@ -70,6 +95,8 @@ export class PluginVm implements VmScope {
   #nextCallout = 1;
   #failure: WasmgateError | undefined;
   #instance!: WebAssembly.Instance;
+  /** The deadline the embedder enforces now (start-up and callbacks may differ); only worded into WG_VM_DEADLINE. */
+  callTimeoutMs: number | undefined;
 
   private constructor(mod: PluginModule, opts: VmOptions, instanceHolder: { instance?: WebAssembly.Instance }, memory: WebAssembly.Memory) {
     this.pluginModule = mod;
@@ -80,12 +107,16 @@ export class PluginVm implements VmScope {
     this.vmConfig = typeof opts.vmConfig === 'string' ? new TextEncoder().encode(opts.vmConfig) : (opts.vmConfig ?? new Uint8Array(0));
     this.env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
     this.#keep = opts.keepLogLines ?? 30;
+    this.#meter = opts.callMeter;
     this.memory = new GuestMemory(memory);
     this.#vmContext = new VmContext(this, 0);
     this.#current = this.#vmContext;
     this.#contexts.set(0, this.#vmContext);
     this.#instance = instanceHolder.instance!;
     this.#exports = this.#instance.exports;
+    const flags = this.#exports[INTERRUPT_EXPORT];
+    this.interruptFlags = flags instanceof WebAssembly.Memory ? new Int32Array(flags.buffer) : undefined;
+    this.callTimeoutMs = opts.callTimeoutMs;
   }
 
   /**
@@ -255,18 +286,18 @@ export class PluginVm implements VmScope {
     const savedEffective = this.#effective;
     this.#current = ctx;
     this.#effective = undefined;
-    this.#depth++;
+    if (this.#depth++ === 0) this.#meter?.enter(this);
     let result: unknown;
     try {
       result = fn(...args);
     } catch (e) {
-      this.#depth--;
+      if (--this.#depth === 0) this.#meter?.exit(this);
       this.#current = savedCurrent;
       this.#effective = savedEffective;
       if (this.#depth === 0) this.#after.length = 0;
       throw this.#fail(e, name, ctx);
     }
-    this.#depth--;
+    if (--this.#depth === 0) this.#meter?.exit(this);
     this.#current = savedCurrent;
     this.#effective = savedEffective;
     if (this.#depth === 0 && this.#after.length > 0) this.#runAfter();
@@ -281,9 +312,13 @@ export class PluginVm implements VmScope {
   #fail(e: unknown, callback: string, ctx: Context): WasmgateError {
     this.wasi.flush(this);
     const unwind = e instanceof GuestUnwind ? e : undefined;
-    const code = unwind && unwind.kind !== 'trap' ? 'WG_VM_ABORT' : 'WG_VM_TRAP';
     const what = unwind ? unwind.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    const err = new WasmgateError(code, `plugin ${this.name} failed in ${callback} (context ${ctx.id}): ${what}`, {
+    // An instrumented module says whether the trap was an interrupt or a refused memory.grow.
+    const limit = this.interruptFlags && (!unwind || unwind.kind === 'trap')
+      ? limitFailure(this.interruptFlags, { name: this.name, callback, what, callTimeoutMs: this.callTimeoutMs, maxMemoryPages: this.pluginModule.limits.maxMemoryPages })
+      : undefined;
+    const code = limit?.code ?? (unwind && unwind.kind !== 'trap' ? 'WG_VM_ABORT' : 'WG_VM_TRAP');
+    const err = new WasmgateError(code, limit?.message ?? `plugin ${this.name} failed in ${callback} (context ${ctx.id}): ${what}`, {
       cause: e,
       details: this.recentLogs(),
     });
@@ -299,7 +334,13 @@ export class PluginVm implements VmScope {
   }
 
   releaseContext(id: number): void {
-    if (!this.#streamContexts.delete(id) && id !== 0) this.#contexts.delete(id);
+    if (this.#streamContexts.delete(id)) {
+      if (this.#streamContexts.size === 0 && this.#idleListeners.length > 0) this.#runIdle();
+    } else if (id !== 0) this.#contexts.delete(id);
+  }
+
+  #runIdle(): void {
+    for (const l of this.#idleListeners.splice(0)) l();
   }
 
   nextContextId(): number {
@@ -325,6 +366,35 @@ export class PluginVm implements VmScope {
   /** Called once when the VM fails (trap, abort, proc_exit). */
   onFailure(listener: (e: WasmgateError) => void): void {
     this.#failureListeners.push(listener);
+  }
+
+  /**
+   * Higress's rebuild protocol: a stream set `wasm_need_rebuild` (or the older `wasm_rebuild`) to
+   * `true`. Listeners are told once per VM; the embedder starts a fresh VM for new streams.
+   */
+  requestRebuild(): void {
+    if (this.#rebuildRequested || this.#failure) return;
+    this.#rebuildRequested = true;
+    for (const l of this.#rebuildListeners) l();
+  }
+
+  get rebuildRequested(): boolean {
+    return this.#rebuildRequested;
+  }
+
+  onRebuildRequested(listener: () => void): void {
+    this.#rebuildListeners.push(listener);
+  }
+
+  /** HTTP streams whose contexts are still alive in this VM. */
+  get activeStreams(): number {
+    return this.#streamContexts.size;
+  }
+
+  /** Runs `fn` once no HTTP stream uses this VM any more (at once when none does now). */
+  whenIdle(fn: () => void): void {
+    if (this.#streamContexts.size === 0) fn();
+    else this.#idleListeners.push(fn);
   }
 
   /** The plugin's recent log lines (warn and above, stdout/stderr), for error details. */
