@@ -71,8 +71,10 @@ if (launcher !== undefined) {
   if (process.connected) {
     process.once('disconnect', launcherGone);
     process.channel?.unref();
-  } else if (String(process.ppid) !== launcher) {
-    launcherGone(); // it died before this module was loaded, and the 'disconnect' event went unheard
+  } else if (process.send !== undefined) {
+    // There was a channel (Node defines process.send only then) and it is closed already: the
+    // launcher died before this module was loaded, and its 'disconnect' event went unheard.
+    launcherGone();
   }
 }
 
