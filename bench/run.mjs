@@ -82,6 +82,11 @@ const round = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 function hostBenchmarks(layout) {
   log('host micro-benchmarks (no sockets)');
   const micro = childJson([NODE, join(REPO_ROOT, 'bench/lib/micro.mjs'), ...(QUICK ? ['--quick'] : [])], layout.proxy);
+  log('CPU-deadline and memory-cap rewriting: the headers-bench callback, instrumented vs plain');
+  micro.instrument = childJson([NODE, join(REPO_ROOT, 'bench/lib/instrument.mjs'), ...(QUICK ? ['--quick'] : [])], layout.proxy);
+  for (const [k, r] of Object.entries(micro.instrument.ratio)) {
+    log(`  ${k.padEnd(3)} plain ${micro.instrument.plain_ns[k]} ns, instrumented ${micro.instrument.instrumented_ns[k]} ns: ${r}× (median of pairs ${micro.instrument.median_ratio[k]}×)`);
+  }
   log('shared-state micro-benchmarks (in-memory stores vs shared memory, alone and with a second thread)');
   // Not pinned: the contended case needs its second thread on another CPU.
   const sharedState = childJson([NODE, join(REPO_ROOT, 'bench/lib/shared-state.mjs'), ...(QUICK ? ['--quick'] : [])]);

@@ -104,6 +104,17 @@ export function renderMarkdown(r) {
   p('The callback column calls `HttpContext.onRequestHeaders` again and again on one context (headers-bench');
   p('leaves the map as it found it); the stream column is what a request costs the host in the gateway.');
   p();
+  if (micro.instrument) {
+    const ins = micro.instrument;
+    p('### What the CPU-deadline and memory-cap rewriting costs');
+    p();
+    p(`\`bench/lib/instrument.mjs\`: the same callback on a VM of the module rewritten with \`{ interrupt: true, maxMemoryPages }\` (host \`instrument/\`) and on the plain module, best of ${ins.rounds} alternating rounds of ${ins.iters} calls, ns.`);
+    p();
+    p('| fixture | plain | instrumented | instrumented / plain (median of pairs) |');
+    p('|---|--:|--:|--:|');
+    for (const k of Object.keys(ins.ratio)) p(`| headers-bench, ${fx[k] ?? k} | ${int(ins.plain_ns[k])} | ${int(ins.instrumented_ns[k])} | ${ins.ratio[k]}× (${ins.median_ratio[k]}×) |`);
+    p();
+  }
   p('### Cold start of the Go fixtures');
   p();
   p(`\`bench/lib/cold-start.mjs\`, a fresh process per run, median of ${Object.values(cold)[0]?.runs ?? 1} run(s), ms.`);

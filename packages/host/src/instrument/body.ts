@@ -31,7 +31,6 @@ export interface BodyScan {
 // Instructions that may come before a function's first loop without making its check late:
 // they neither branch, call nor trap (block/loop only open labels).
 const STRAIGHT = new Set([0x01, 0x02, 0x1a, 0x20, 0x21, 0x22, 0x23, 0x24, 0x41, 0x42, 0x43, 0x44]);
-const INDIRECT = new Set([0x11, 0x13, 0x14, 0x15]);
 
 /**
  * Decodes the body in bytes[start, end). `funcIndex` (in the function index space) and byte
@@ -90,8 +89,11 @@ export function scanBody(bytes: Uint8Array, start: number, end: number, funcInde
       case 0x10: case 0x12: // call, return_call
         callees.push(r.u32());
         break;
+      case 0x11: case 0x13: case 0x14: case 0x15: // call_indirect, return_call_indirect, call_ref, return_call_ref
+        indirect = true;
+        skipImmediates(r, op, at, where);
+        break;
       default:
-        if (INDIRECT.has(op)) indirect = true;
         skipImmediates(r, op, at, where);
     }
   }
@@ -105,8 +107,8 @@ export function scanBody(bytes: Uint8Array, start: number, end: number, funcInde
  * function is *safe* to call without checking first when it checks at once itself (its first
  * loop is entered straight away) or calls nothing (its work is bounded, loops aside). A function
  * needs an entry check when it calls anything that is not safe: an indirect call, an import (the
- * host may call back into the guest) or another function that calls. So between two checks run
- * at most one unchecked caller and the bounded callees it calls.
+ * host may call back into the guest) or another function that calls and does not check at once.
+ * So between two checks run at most one unchecked caller and the bounded callees it calls.
  */
 export function entryChecks(scans: readonly BodyScan[], importedFuncs: number): boolean[] {
   const safe = (f: number): boolean => {
@@ -123,13 +125,22 @@ export interface BodyPlan {
   readonly loopChecks: boolean;
   /** The instruction that replaces each memory.grow on memory 0 (`call $wg_grow`), or none. */
   readonly growCall: Uint8Array | undefined;
-  /** The interrupt check (`i32.const 0; i32.atomic.load; if; unreachable; end`). */
+  /** The interrupt check (`i32.const 0; i32.atomic.load8_u; if; unreachable; end`). */
   readonly check: Uint8Array;
 }
 
 /** True when the plan changes this body at all. */
 export function changes(scan: BodyScan, plan: BodyPlan): boolean {
   return plan.entryCheck || (plan.loopChecks && scan.loops.length > 0) || (plan.growCall !== undefined && scan.grows.length > 0);
+}
+
+/** The size of the rewritten body of bytes[start, end), so it can be written without a copy. */
+export function newSize(start: number, end: number, scan: BodyScan, plan: BodyPlan): number {
+  let n = end - start;
+  if (plan.entryCheck) n += plan.check.length;
+  if (plan.loopChecks) n += scan.loops.length * plan.check.length;
+  if (plan.growCall) for (let g = 0; g < scan.grows.length; g += 2) n += plan.growCall.length - (scan.grows[g + 1]! - scan.grows[g]!);
+  return n;
 }
 
 /** Writes the rewritten body (without its size prefix) of bytes[start, end). */

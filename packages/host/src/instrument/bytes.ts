@@ -34,6 +34,12 @@ export class ByteReader {
 
   /** An unsigned LEB128 of at most 32 bits (indices, counts, sizes). */
   u32(): number {
+    // Most indices and sizes fit in one byte.
+    const first = this.bytes[this.pos];
+    if (first !== undefined && first < 0x80 && this.pos < this.end) {
+      this.pos++;
+      return first;
+    }
     const start = this.pos;
     let result = 0;
     for (let shift = 0; shift < 35; shift += 7) {
@@ -69,6 +75,10 @@ export class ByteReader {
 
   /** Any LEB128 (up to 64 bits) whose value the rewriter does not need: constants, offsets. */
   skipLeb(): void {
+    if (this.pos < this.end && this.bytes[this.pos]! < 0x80) {
+      this.pos++;
+      return;
+    }
     const start = this.pos;
     for (let i = 0; i < 10; i++) if ((this.byte() & 0x80) === 0) return;
     throw new DecodeError('LEB128 longer than 10 bytes', start);
@@ -131,9 +141,14 @@ export class ByteWriter {
     return this.u32(b.length).bytes(b);
   }
 
-  /** The bytes written so far (a copy sized to fit). */
+  /** The bytes written so far, sized to fit (copied only when the buffer is larger). */
   finish(): Uint8Array {
-    return this.#buf.slice(0, this.#len);
+    return this.#len === this.#buf.length ? this.#buf : this.#buf.slice(0, this.#len);
+  }
+
+  /** The bytes written so far, without a copy: valid until the next write. */
+  view(): Uint8Array {
+    return this.#buf.subarray(0, this.#len);
   }
 }
 

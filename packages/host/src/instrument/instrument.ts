@@ -19,7 +19,7 @@
  * existing index moves.
  */
 import { WasmgateError } from '../errors.js';
-import { changes, entryChecks, scanBody, writeBody, type BodyPlan, type BodyScan } from './body.js';
+import { changes, entryChecks, newSize, scanBody, writeBody, type BodyPlan, type BodyScan } from './body.js';
 import { ByteReader, ByteWriter, DecodeError, u32Bytes } from './bytes.js';
 import { INTERRUPT_EXPORT, pagesToMiB } from './flags.js';
 import {
@@ -64,7 +64,7 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOptions, lab
  * `i32.const 0; i32.atomic.load8_u (memory mem) offset=0; if; unreachable; end`. An 8-bit load of
  * the flag's low byte rather than `i32.atomic.load`: V8 checks a 32-bit atomic access's alignment
  * at run time (the base of a memory other than memory 0 is not known to be aligned), and that check
- * at every function entry cost 5–10 % of a Go callback against about 1 % for the byte load
+ * at every function entry cost 5–10 % of a Go callback against 1–2 % for the byte load
  * (bench/lib/instrument.mjs). The flag is still written as an i32 (`Atomics.store(flags, 0, 1)`).
  * The flags byte 0x40 says "memory index follows" (multi-memory); alignment 0 is natural for 8 bits.
  */
@@ -154,21 +154,21 @@ function rewrite(bytes: Uint8Array, interrupt: boolean, cap: number | undefined,
   const check = checkSequence(interruptMemory);
   const growCall = needGrow ? new ByteWriter(8).byte(0x10).u32(growIndex).finish() : undefined;
 
-  const code = new ByteWriter(codeSec ? codeSec.end - codeSec.bodyStart + bodies.length * 24 + 64 : 64);
+  const entry = interrupt ? entryChecks(bodies.map((b) => b.scan), imports.funcs) : [];
+  const plans = bodies.map((b, i): BodyPlan => ({ entryCheck: entry[i] === true, loopChecks: interrupt, growCall, check }));
+  const sizes = bodies.map((b, i) => newSize(b.start, b.end, b.scan, plans[i]!));
+  const code = new ByteWriter(sizes.reduce((n, s) => n + s + 5, 64));
   code.u32(bodies.length + (needGrow ? 1 : 0));
   let codeChanged = false;
-  const entry = interrupt ? entryChecks(bodies.map((b) => b.scan), imports.funcs) : [];
   for (const [i, b] of bodies.entries()) {
-    const plan: BodyPlan = { entryCheck: entry[i] === true, loopChecks: interrupt, growCall, check };
+    const plan = plans[i]!;
     if (!changes(b.scan, plan)) {
       code.u32(b.end - b.start).bytes(bytes.subarray(b.start, b.end));
       continue;
     }
     codeChanged = true;
-    const body = new ByteWriter(b.end - b.start + 64);
-    writeBody(body, bytes, b.start, b.end, b.scan, plan);
-    const out = body.finish();
-    code.u32(out.length).bytes(out);
+    code.u32(sizes[i]!);
+    writeBody(code, bytes, b.start, b.end, b.scan, plan);
   }
   if (needGrow) code.bytes(growBody(interruptMemory));
 
@@ -197,9 +197,11 @@ function rewrite(bytes: Uint8Array, interrupt: boolean, cap: number | undefined,
   put(SEC.memory, memoryBody(bytes, memSec, definedMemories, capped));
   const exportEntry = new ByteWriter(32).name(INTERRUPT_EXPORT).byte(0x02).u32(interruptMemory).finish();
   put(SEC.export, appendEntries(bytes, find(SEC.export), 1, exportEntry));
-  put(SEC.code, code.finish());
+  put(SEC.code, code.view());
 
-  const out = new ByteWriter(bytes.length + (code.length - (codeSec ? codeSec.end - codeSec.bodyStart : 0)) + 256);
+  // Sized exactly, so the module is written once and not copied again.
+  const sizeOf = (it: Item) => (it.body ? 1 + u32Bytes(it.body.length).length + it.body.length : it.orig!.end - it.orig!.start);
+  const out = new ByteWriter(items.reduce((n, it) => n + sizeOf(it), 8));
   out.bytes(bytes.subarray(0, 8));
   for (const it of items) {
     if (it.body) writeSection(out, it.id, it.body);
