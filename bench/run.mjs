@@ -1,9 +1,10 @@
 // wasmgate benchmark: one command, one run, everything side by side on this machine.
-//   npm run bench                  full run (about 6 minutes)
-//   npm run bench -- --quick       fewer, shorter runs (under a minute); same output files
+//   npm run bench                  full run (about 10 to 12 minutes)
+//   npm run bench -- --quick       fewer, shorter runs (under 90 s); same output files
 // Options: --rate N (fixed offered load, requests/s, default 1000), --spin (keep idle CPUs busy
 // with SCHED_IDLE loops during the fixed-rate runs), --no-docs (skip docs/performance.md),
-// --out FILE (default bench/results/latest.json).
+// --out FILE (default bench/results/latest.json), --workers-only (only the workers section: 1 vs 2
+// workers; writes bench/results/workers.json and replaces only that section of docs/performance.md).
 // Everything listens on 127.0.0.1; every load run is bounded in time; child processes are stopped
 // on exit. See docs/performance.md for what is measured and how.
 import { spawnSync } from 'node:child_process';
@@ -15,8 +16,8 @@ import { FIXTURES, GO_FIXTURES, REPO_ROOT } from './lib/fixtures.mjs';
 import { gatewayConfig } from './lib/gateway-config.mjs';
 import { Histogram } from './lib/histogram.mjs';
 import { nginxArgv, nginxVersion, originConfig, proxyConfig } from './lib/nginx.mjs';
-import { cpuLayout, cpuSeconds, loadAverage, machineBusySeconds, memory, pinned, runAsync, start, startIdleSpinners, stop, waitForPort } from './lib/procs.mjs';
-import { renderMarkdown } from './lib/report.mjs';
+import { childCpuSeconds, cpuLayout, cpuSeconds, loadAverage, machineBusySeconds, measuringCpu, memory, pinned, runAsync, start, startIdleSpinners, stop, waitForPort } from './lib/procs.mjs';
+import { renderMarkdown, renderWorkers, replaceWorkersSection } from './lib/report.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -24,9 +25,12 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '1000' },
     'no-docs': { type: 'boolean', default: false },
     spin: { type: 'boolean', default: false },
-    out: { type: 'string', default: join(REPO_ROOT, 'bench/results/latest.json') },
+    'workers-only': { type: 'boolean', default: false },
+    out: { type: 'string' },
   },
 });
+const WORKERS_ONLY = args['workers-only'];
+const OUT = args.out ?? join(REPO_ROOT, WORKERS_ONLY ? 'bench/results/workers.json' : 'bench/results/latest.json');
 const QUICK = args.quick;
 const RATE = Number(args.rate);
 const PLAN = QUICK
@@ -122,6 +126,37 @@ function variants() {
   ];
 }
 
+/**
+ * The workers section: nginx (worker_processes) and wasmgate (--workers), with and without the Go
+ * plugin, each with one worker on the proxy's own CPU and with two workers on two CPUs.
+ */
+function workerVariants(layout) {
+  const go = FIXTURES.find((f) => f.key === 'go').path;
+  const out = [];
+  for (const [base, label, what] of [['nginx', 'nginx proxy_pass', { kind: 'nginx' }], ['none', 'wasmgate, no plugin', { plugins: [] }], ['go', 'wasmgate + headers-bench (Go)', { plugins: [go] }]]) {
+    for (const workers of [1, 2]) {
+      out.push({ key: `${base}_w${workers}`, base, baseLabel: label, label: `${label}, ${workers} worker${workers > 1 ? 's' : ''}`, workers, cpus: workers === 1 ? layout.proxy : layout.proxy2, ...what });
+    }
+  }
+  return out;
+}
+
+/** CPU numbers of a taskset list such as "0-1" or "0,2-3". */
+const cpuSet = (list) => new Set(String(list ?? '').split(',').filter(Boolean).flatMap((r) => {
+  const [a, b = a] = r.split('-').map(Number);
+  return Array.from({ length: b - a + 1 }, (_, k) => a + k);
+}));
+
+/** Where the workers section runs what, in words (also in the results). */
+function workersPlacement(layout) {
+  if (!layout.pinned) return 'not pinned (taskset missing or a single core): the kernel places the proxy, the origin and wrk';
+  const two = cpuSet(layout.proxy2);
+  const shared = [...new Set([...cpuSet(layout.origin), ...cpuSet(layout.load)])].filter((c) => two.has(c)).sort();
+  const with_ = [cpuSet(layout.origin).has(shared[0]) ? 'the origin' : null, cpuSet(layout.load).has(shared[0]) ? 'wrk' : null].filter(Boolean).join(' and ');
+  return `1 worker: the proxy on CPU ${layout.proxy}; 2 workers: the proxy on CPUs ${layout.proxy2}; the origin (nginx, 1 worker) on CPU ${layout.origin} and wrk on CPU ${layout.load} throughout`
+    + (shared.length ? `, so with 2 workers the proxy shares CPU ${shared.join(',')} with ${with_}` : '');
+}
+
 async function startServers(layout, list) {
   rmSync(join(TMP, 'servers'), { recursive: true, force: true });
   const prefix = join(TMP, 'servers');
@@ -131,15 +166,19 @@ async function startServers(layout, list) {
   await waitForPort(PORTS.origin, 10_000, origin);
   const procs = {};
   let i = 0;
+  let n = 0;
   for (const v of list) {
     if (v.kind === 'nginx') {
-      v.port = PORTS.nginx;
-      procs[v.key] = start(pinned(layout.proxy, nginxArgv(proxyConfig(prefix, v.port, PORTS.origin))));
+      v.port = PORTS.nginx + n;
+      const conf = proxyConfig(prefix, v.port, PORTS.origin, { workers: v.workers ?? 1, name: n === 0 ? 'proxy' : `proxy-${v.key}` });
+      n++;
+      procs[v.key] = start(pinned(v.cpus ?? layout.proxy, nginxArgv(conf)));
     } else {
       v.port = PORTS.gatewayBase + i;
       const dir = gatewayConfig(prefix, v.key, { port: v.port, adminPort: PORTS.adminBase + i, originPort: PORTS.origin, plugins: v.plugins });
       i++;
-      procs[v.key] = start(pinned(layout.proxy, [NODE, join(REPO_ROOT, 'packages/gateway/bin/wasmgate.js'), 'serve', '--config', dir, '--no-watch', '--log-level', 'warn']), { cwd: REPO_ROOT });
+      // --workers explicitly: the default is one worker per CPU.
+      procs[v.key] = start(pinned(v.cpus ?? layout.proxy, [NODE, join(REPO_ROOT, 'packages/gateway/bin/wasmgate.js'), 'serve', '--config', dir, '--no-watch', '--log-level', 'warn', '--workers', String(v.workers ?? 1)]), { cwd: REPO_ROOT });
     }
     children.add(procs[v.key]);
   }
@@ -153,7 +192,7 @@ async function startServers(layout, list) {
 }
 
 function wrk(layout, port, seconds) {
-  const argv = pinned(layout.load, ['wrk', '-t1', `-c${WRK_CONNECTIONS}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`]);
+  const argv = measuringCpu(pinned(layout.load, ['wrk', '-t1', `-c${WRK_CONNECTIONS}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`]));
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
   if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}`);
   const out = r.stdout;
@@ -161,7 +200,7 @@ function wrk(layout, port, seconds) {
   const requests = num(/(\d+) requests in/);
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
   const socketErrors = /Socket errors: (.*)/.exec(out)?.[1];
-  return { rps: num(/Requests\/sec:\s+([\d.]+)/), requests, non2xx: Number(errors ?? 0), socketErrors: socketErrors ?? null };
+  return { rps: num(/Requests\/sec:\s+([\d.]+)/), requests, non2xx: Number(errors ?? 0), socketErrors: socketErrors ?? null, wrkCpuSeconds: childCpuSeconds(r.stderr) };
 }
 
 /**
@@ -169,18 +208,29 @@ function wrk(layout, port, seconds) {
  * round (on a shared machine a slow round means interference, not a slower proxy); CPU per request
  * is the median round's.
  */
-async function throughput(layout, list, procs) {
+async function throughput(layout, list, procs, { tag = 'throughput', originPid } = {}) {
   const runs = Object.fromEntries(list.map((v) => [v.key, []]));
   for (let r = 0; r < PLAN.wrkRounds; r++) {
     for (const v of list) {
       await quietMoment(PLAN.quietWaitMs);
-      log(`throughput (round ${r + 1}/${PLAN.wrkRounds}, wrk -c${WRK_CONNECTIONS}, ${PLAN.wrkS} s): ${v.label}`);
+      log(`${tag} (round ${r + 1}/${PLAN.wrkRounds}, wrk -c${WRK_CONNECTIONS}, ${PLAN.wrkS} s): ${v.label}`);
       wrk(layout, v.port, PLAN.wrkWarmS);
       const pid = procs[v.key].pid;
       const c0 = cpuSeconds(pid);
+      const o0 = originPid ? cpuSeconds(originPid) : 0;
+      const m0 = machineBusySeconds();
       const w = wrk(layout, v.port, PLAN.wrkS);
       const c1 = cpuSeconds(pid);
-      runs[v.key].push({ ...w, rps: round(w.rps, 0), proxy_cpu_util: round((c1 - c0) / PLAN.wrkS, 2), cpu_us_per_req_saturated: round(((c1 - c0) / w.requests) * 1e6, 1) });
+      // With originPid: the CPU the origin, wrk, the whole machine (cores busy) and everything else
+      // on it (other work, competing with the runs) used during the run.
+      const side = {};
+      if (originPid) {
+        side.origin_cpu_util = round((cpuSeconds(originPid) - o0) / PLAN.wrkS, 2);
+        side.wrk_cpu_util = round(w.wrkCpuSeconds / PLAN.wrkS, 2);
+        side.machine_busy_cores = round((machineBusySeconds() - m0) / PLAN.wrkS, 2);
+        side.other_cores = round(Math.max(0, side.machine_busy_cores - (c1 - c0) / PLAN.wrkS - side.origin_cpu_util - side.wrk_cpu_util), 2);
+      }
+      runs[v.key].push({ ...w, rps: round(w.rps, 0), proxy_cpu_util: round((c1 - c0) / PLAN.wrkS, 2), cpu_us_per_req_saturated: round(((c1 - c0) / w.requests) * 1e6, 1), ...side });
     }
   }
   return Object.fromEntries(list.map((v) => {
@@ -293,15 +343,18 @@ async function fixedRate(layout, list, procs, originPid, { spin, rounds }) {
 }
 
 async function overSockets(layout) {
-  const list = variants();
-  log(`starting origin, nginx proxy and ${list.length - 1} wasmgate variants`);
-  const { origin, procs } = await startServers(layout, list);
+  const list = WORKERS_ONLY ? [] : variants();
+  const wlist = workerVariants(layout);
+  log(`starting origin${list.length ? `, nginx proxy and ${list.length - 1} wasmgate variants` : ''}, and the workers section's ${wlist.length} proxies`);
+  const { origin, procs } = await startServers(layout, [...list, ...wlist]);
   try {
-    const tp = await throughput(layout, list, procs);
     const spin = args.spin;
-    const fixed = await fixedRate(layout, list, procs, origin.pid, { spin, rounds: PLAN.rounds });
-    const mem = Object.fromEntries(list.map((v) => [v.key, memory(procs[v.key].pid)]));
-    return { list, tp, fixed, mem, spin };
+    const tp = list.length ? await throughput(layout, list, procs) : {};
+    const fixed = list.length ? await fixedRate(layout, list, procs, origin.pid, { spin, rounds: PLAN.rounds }) : {};
+    log(`workers section: ${workersPlacement(layout)}`);
+    const wtp = await throughput(layout, wlist, procs, { tag: 'workers', originPid: origin.pid });
+    const mem = Object.fromEntries([...list, ...wlist].map((v) => [v.key, memory(procs[v.key].pid)]));
+    return { list, tp, fixed, mem, spin, workers: { list: wlist, tp: wtp } };
   } finally {
     await Promise.all([origin, ...Object.values(procs)].map((c) => stop(c)));
   }
@@ -309,7 +362,54 @@ async function overSockets(layout) {
 
 // ---- results --------------------------------------------------------------------------------------
 
-function summarize({ micro, cold, sharedState }, { list, tp, fixed, mem, spin }, layout, meta) {
+/** The workers section: each proxy with 1 and 2 workers, and the 2-vs-1 ratios. */
+function summarizeWorkers({ list, tp }, mem, layout) {
+  const variantsOut = Object.fromEntries(list.map((v) => {
+    const t = tp[v.key];
+    return [v.key, {
+      label: v.label, proxy: v.baseLabel, workers: v.workers, cpus: v.cpus ?? null,
+      rps: t.rps, rps_rounds: t.rounds.map((x) => x.rps), other_cores_rounds: t.rounds.map((x) => x.other_cores),
+      proxy_cpu_util: t.proxy_cpu_util, cpu_us_per_req_saturated: t.cpu_us_per_req_saturated,
+      origin_cpu_util: t.origin_cpu_util, wrk_cpu_util: t.wrk_cpu_util, machine_busy_cores: t.machine_busy_cores, other_cores: t.other_cores,
+      wrk_non2xx: t.non2xx, wrk_socket_errors: t.socketErrors, rss_mib: mem[v.key].rssMiB,
+    }];
+  }));
+  const scaling = {};
+  for (const v of list.filter((x) => x.workers === 2)) {
+    const one = variantsOut[`${v.base}_w1`];
+    const two = variantsOut[v.key];
+    scaling[v.base] = {
+      label: v.baseLabel,
+      rps_2_vs_1: round(two.rps / one.rps, 3),
+      cpu_us_per_req_2_vs_1: round(two.cpu_us_per_req_saturated / one.cpu_us_per_req_saturated, 3),
+      // Per round: the 2-worker run over the 1-worker run just before it (same conditions, roughly).
+      rps_2_vs_1_rounds: two.rps_rounds.map((x, k) => round(x / one.rps_rounds[k], 2)),
+    };
+  }
+  return {
+    placement: { description: workersPlacement(layout), proxy_1_worker_cpus: layout.proxy ?? null, proxy_2_workers_cpus: layout.proxy2 ?? null, origin_cpus: layout.origin ?? null, load_cpus: layout.load ?? null },
+    variants: variantsOut,
+    scaling,
+  };
+}
+
+/** Results of `--workers-only`: the workers section alone. */
+function summarizeWorkersOnly({ workers, mem, spin }, layout, meta) {
+  const w = summarizeWorkers(workers, mem, layout);
+  return {
+    date: new Date().toISOString(),
+    mode: QUICK ? 'quick' : 'full',
+    workers_only: true,
+    machine: { cores: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', ...meta },
+    layout: { pinned: layout.pinned, proxy_cpu: layout.proxy ?? null, proxy2_cpus: layout.proxy2 ?? null, origin_cpu: layout.origin ?? null, load_cpu: layout.load ?? null },
+    plan: { wrkRounds: PLAN.wrkRounds, wrkWarmS: PLAN.wrkWarmS, wrkS: PLAN.wrkS, quietWaitMs: PLAN.quietWaitMs, wrk_connections: WRK_CONNECTIONS, idle_cpus_kept_busy: spin },
+    commands: { workers: `node bench/run.mjs --workers-only${QUICK ? ' --quick' : ''}` },
+    scaling_2_vs_1: w.scaling,
+    workers: w,
+  };
+}
+
+function summarize({ micro, cold, sharedState }, { list, tp, fixed, mem, spin, workers }, layout, meta) {
   const none = fixed.none;
   const variantsOut = {};
   for (const v of list) {
@@ -350,6 +450,7 @@ function summarize({ micro, cold, sharedState }, { list, tp, fixed, mem, spin },
   }
   const rps = Object.fromEntries(Object.entries(variantsOut).map(([k, v]) => [k, v.rps]));
   const pick = (k) => Object.fromEntries(Object.entries(variantsOut).filter(([, v]) => v[k] !== undefined).map(([key, v]) => [key, v[k]]));
+  const workersOut = summarizeWorkers(workers, mem, layout);
   const go = variantsOut.go;
   const targets = [
     { name: 'added latency, one headers-bench plugin (Go), p50', target: '≤ 20 µs', value: go.added_latency_us_p50, unit: 'µs', met: go.added_latency_us_p50 <= 20 },
@@ -361,7 +462,7 @@ function summarize({ micro, cold, sharedState }, { list, tp, fixed, mem, spin },
     date: new Date().toISOString(),
     mode: QUICK ? 'quick' : 'full',
     machine: { cores: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', ...meta },
-    layout: { pinned: layout.pinned, proxy_cpu: layout.proxy ?? null, origin_cpu: layout.origin ?? null, load_cpu: layout.load ?? null },
+    layout: { pinned: layout.pinned, proxy_cpu: layout.proxy ?? null, proxy2_cpus: layout.proxy2 ?? null, origin_cpu: layout.origin ?? null, load_cpu: layout.load ?? null },
     plan: { ...PLAN, rate: RATE, wrk_connections: WRK_CONNECTIONS, idle_cpus_kept_busy: spin },
     commands: {
       full: 'npm run bench',
@@ -369,6 +470,7 @@ function summarize({ micro, cold, sharedState }, { list, tp, fixed, mem, spin },
       micro: 'node bench/lib/micro.mjs',
       shared_state: 'node bench/lib/shared-state.mjs',
       cold_start: 'node bench/lib/cold-start.mjs fixtures/go/headers-bench/plugin.wasm',
+      workers: 'node bench/run.mjs --workers-only',
     },
     rps,
     ratio_vs_nginx: pick('ratio_vs_nginx'),
@@ -382,6 +484,8 @@ function summarize({ micro, cold, sharedState }, { list, tp, fixed, mem, spin },
     stream_ns: micro.stream_ns,
     targets,
     variants: variantsOut,
+    scaling_2_vs_1: workersOut.scaling,
+    workers: workersOut,
     host: { micro, cold_start: cold, shared_state: sharedState },
   };
 }
@@ -392,8 +496,8 @@ async function main() {
   mkdirSync(TMP, { recursive: true });
   const layout = cpuLayout();
   const load0 = loadAverage();
-  log(`${layout.cores} cores; ${layout.pinned ? `proxy on CPU ${layout.proxy}, origin on ${layout.origin}, load generators on ${layout.load}` : 'not pinned'}; mode ${QUICK ? 'quick' : 'full'}`);
-  const hostResults = hostBenchmarks(layout);
+  log(`${layout.cores} cores; ${layout.pinned ? `proxy on CPU ${layout.proxy} (with 2 workers on ${layout.proxy2}), origin on ${layout.origin}, load generators on ${layout.load}` : 'not pinned'}; mode ${QUICK ? 'quick' : 'full'}${WORKERS_ONLY ? ', workers section only' : ''}`);
+  const hostResults = WORKERS_ONLY ? undefined : hostBenchmarks(layout);
   const socketResults = await overSockets(layout);
   const meta = {
     node: process.version,
@@ -404,10 +508,19 @@ async function main() {
     load_average_end: loadAverage(),
     duration_s: Math.round((Date.now() - started) / 1000),
   };
-  const results = summarize(hostResults, socketResults, layout, meta);
-  mkdirSync(join(args.out, '..'), { recursive: true });
-  writeFileSync(args.out, `${JSON.stringify(results, null, 2)}\n`);
-  log(`wrote ${args.out}`);
+  const results = WORKERS_ONLY ? summarizeWorkersOnly(socketResults, layout, meta) : summarize(hostResults, socketResults, layout, meta);
+  mkdirSync(join(OUT, '..'), { recursive: true });
+  writeFileSync(OUT, `${JSON.stringify(results, null, 2)}\n`);
+  log(`wrote ${OUT}`);
+  if (WORKERS_ONLY) {
+    const docs = join(REPO_ROOT, 'docs/performance.md');
+    if (!args['no-docs']) {
+      writeFileSync(docs, replaceWorkersSection(readFileSync(docs, 'utf8'), results));
+      log('replaced the workers section of docs/performance.md');
+    }
+    process.stdout.write(`${renderWorkers(results)}\n`);
+    return;
+  }
   const md = renderMarkdown(results);
   if (!args['no-docs']) {
     writeFileSync(join(REPO_ROOT, 'docs/performance.md'), md);

@@ -1,5 +1,6 @@
 // nginx as the fast origin (`return 200`) and as the reference proxy (proxy_pass with upstream
-// keep-alive, one worker). Both run in the foreground with a private prefix under bench/results/tmp.
+// keep-alive, one worker unless told otherwise). Both run in the foreground with a private prefix under
+// bench/results/tmp.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -7,14 +8,14 @@ import { start } from './procs.mjs';
 
 export const ORIGIN_BODY = 'ok\n';
 
-function common(prefix, name) {
+function common(prefix, name, workers = 1) {
   const dir = join(prefix, name);
   for (const d of ['logs', 'tmp/body', 'tmp/proxy', 'tmp/fastcgi', 'tmp/uwsgi', 'tmp/scgi']) mkdirSync(join(dir, d), { recursive: true });
   return {
     dir,
     head: `daemon off;
 master_process on;
-worker_processes 1;
+worker_processes ${workers};
 pid ${dir}/nginx.pid;
 error_log ${dir}/logs/error.log warn;
 events { worker_connections 4096; multi_accept on; }
@@ -45,8 +46,9 @@ ${c.http}  server {
   return c.dir;
 }
 
-export function proxyConfig(prefix, port, originPort) {
-  const c = common(prefix, 'proxy');
+/** `workers`: nginx worker_processes; each proxy configuration gets its own directory `name`. */
+export function proxyConfig(prefix, port, originPort, { workers = 1, name = 'proxy' } = {}) {
+  const c = common(prefix, name, workers);
   const conf = `${c.head}http {
 ${c.http}  upstream origin {
     server 127.0.0.1:${originPort};

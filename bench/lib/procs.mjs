@@ -10,13 +10,15 @@ const HAS_CHRT = spawnSync('chrt', ['-V']).status === 0;
 
 /**
  * Which CPUs each role gets. The proxy under test always has a core of its own; the origin and the
- * load generator share what is left (on a 2-core machine, the other core).
+ * load generator share what is left (on a 2-core machine, the other core). `proxy2` is for a proxy
+ * with two workers: the last two CPUs, so it shares one of them with the load generator (and, on 2
+ * cores, with the origin too).
  */
 export function cpuLayout() {
   const n = cpus().length;
-  if (!HAS_TASKSET || n < 2) return { cores: n, pinned: false, proxy: undefined, origin: undefined, load: undefined };
-  if (n === 2) return { cores: n, pinned: true, proxy: '1', origin: '0', load: '0' };
-  return { cores: n, pinned: true, proxy: String(n - 1), origin: '0', load: n > 3 ? `1-${n - 2}` : '1' };
+  if (!HAS_TASKSET || n < 2) return { cores: n, pinned: false, proxy: undefined, proxy2: undefined, origin: undefined, load: undefined };
+  if (n === 2) return { cores: n, pinned: true, proxy: '1', proxy2: '0-1', origin: '0', load: '0' };
+  return { cores: n, pinned: true, proxy: String(n - 1), proxy2: `${n - 2}-${n - 1}`, origin: '0', load: n > 3 ? `1-${n - 2}` : '1' };
 }
 
 const IS_ROOT = process.getuid?.() === 0;
@@ -84,7 +86,10 @@ export function family(pid) {
   return out;
 }
 
-/** CPU seconds (user + system) used so far by pid and its descendants. */
+/**
+ * CPU seconds (user + system) used so far by pid and its descendants. /proc/<pid>/stat of a process
+ * counts all its threads (wasmgate's worker threads included), nginx's workers are descendants.
+ */
 export function cpuSeconds(pid) {
   let ticks = 0;
   for (const p of family(pid)) {
@@ -97,6 +102,21 @@ export function cpuSeconds(pid) {
     }
   }
   return ticks / TICKS;
+}
+
+/**
+ * argv run under a shell that, once the command has exited, writes the CPU time it used (its
+ * waited-for children's user + system ticks, from /proc/<shell>/stat) as the last line of stderr.
+ * For a command run with spawnSync, whose CPU time cannot be read while it runs. childCpuSeconds()
+ * reads it back (NaN when missing).
+ */
+export function measuringCpu(argv) {
+  return ['sh', '-c', '"$@"; s=$?; set -- $(cut -d" " -f16,17 /proc/$$/stat); echo "cpu_ticks $(($1 + $2))" >&2; exit $s', 'sh', ...argv];
+}
+
+export function childCpuSeconds(stderr) {
+  const m = /cpu_ticks (\d+)\s*$/.exec(stderr ?? '');
+  return m ? Number(m[1]) / TICKS : NaN;
 }
 
 /** Resident set size (and its peak) in MiB, summed over pid and its descendants. */

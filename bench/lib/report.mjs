@@ -51,6 +51,10 @@ export function renderMarkdown(r) {
   p('| target | goal | measured | |');
   p('|---|---|--:|---|');
   for (const t of r.targets) p(`| ${t.name} | ${t.target} | ${f(t.value, t.unit === '×' ? 2 : 1)} ${t.unit} | ${t.met ? 'met' : '**missed**'} |`);
+  if (r.workers) {
+    p();
+    p(renderWorkers(r).trimEnd());
+  }
   p('<!-- table:end -->');
   p();
   p('Columns:');
@@ -131,9 +135,12 @@ export function renderMarkdown(r) {
   p('## Method');
   p();
   p('- **Origin**: nginx, one worker, `return 200 "ok\\n"`, keep-alive, no access log.');
-  p('- **Reference proxy**: nginx `proxy_pass` to the origin, one worker, `upstream { keepalive 128; }`,');
-  p('  `proxy_http_version 1.1`, `Connection ""`. wasmgate: `wasmgate serve`, one Node process, a catch-all');
-  p('  Ingress to the same origin; the plugin variants add WasmPlugins (5 copies = 5 VMs of the same module).');
+  p('- **Reference proxy**: nginx `proxy_pass` to the origin, one worker (`worker_processes 1`; two in the workers');
+  p('  section), `upstream { keepalive 128; }`, `proxy_http_version 1.1`, `Connection ""`. wasmgate: `wasmgate serve');
+  p('  --workers 1` (one Node process: one worker thread serves, the main thread only supervises; `--workers 2` in the');
+  p('  workers section), a catch-all Ingress to the same origin; the plugin variants add WasmPlugins (5 copies = 5 VMs');
+  p('  of the same module). CPU time is read from `/proc/<pid>/stat`, which counts all threads of a process, summed');
+  p('  over the process and its children (nginx: master and workers).');
   p('- **Priority**: run as root, the processes under test, the origin and the load generators run at `nice -10`, so that');
   p('  other work on a shared machine waits for them rather than the other way round. Before each measurement the bench');
   p('  waits (up to 10 s) for a moment when the rest of the machine uses under half a core, and records what it used.');
@@ -152,9 +159,10 @@ export function renderMarkdown(r) {
   p();
   p('```sh');
   p('npm run bench                      # full run, writes bench/results/latest.json and this file');
-  p('npm run bench -- --quick           # < 1 minute, fewer and shorter runs, same files');
+  p('npm run bench -- --quick           # < 90 s, fewer and shorter runs, same files');
   p('npm run bench -- --rate 2000       # another fixed offered load');
   p('npm run bench -- --spin            # keep idle CPUs busy (SCHED_IDLE loops) during the fixed-rate runs');
+  p('node bench/run.mjs --workers-only   # only the 1-vs-2-workers section (add --quick for ~25 s); replaces just that section');
   p('node bench/lib/micro.mjs           # host micro-benchmarks only (JSON)');
   p('node bench/lib/cold-start.mjs fixtures/go/headers-bench/plugin.wasm');
   p('```');
@@ -162,4 +170,60 @@ export function renderMarkdown(r) {
   p('The bench installs nginx and wrk with apt-get when they are missing (tests never need them). The');
   p('`node` above must be Node ≥ 22.12: inside `npm run` it is the project\'s Node 24.');
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The workers section (1 vs 2 workers per proxy), between its markers: part of the full report, and
+ * what `node bench/run.mjs --workers-only` puts in place of the previous one (replaceWorkersSection).
+ */
+export function renderWorkers(r) {
+  const w = r.workers;
+  const lines = [];
+  const p = (s = '') => lines.push(s);
+  p('<!-- workers:start -->');
+  p();
+  p(`Scaling from 1 to 2 workers (nginx \`worker_processes\`, wasmgate \`--workers\`), same origin, wrk -c${r.plan.wrk_connections}:`);
+  if (r.workers_only) {
+    p(`measured on its own by \`${r.commands.workers}\` on ${r.date.slice(0, 16).replace('T', ' ')} UTC`);
+    p(`(${r.mode === 'quick' ? '**quick run**: ' : ''}${r.plan.wrkRounds} round(s) of ${r.plan.wrkS} s per row, ${r.machine.duration_s} s in all; load average ${r.machine.load_average_start.join(' / ')} at the start),`);
+    p('not in the run that produced the other tables of this page; its JSON is `bench/results/workers.json`.');
+  }
+  p();
+  p('| proxy | workers | CPUs | req/s | proxy CPU busy | CPU µs/req | origin + wrk CPU | other work (cores) | RSS MiB | 2 vs 1 (req/s) | 2 vs 1 (CPU/req) |');
+  p('|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|');
+  for (const x of Object.values(w.variants)) {
+    const sc = x.workers === 2 ? Object.values(w.scaling).find((s) => s.label === x.proxy) : undefined;
+    p(`| ${x.proxy} | ${x.workers} | ${x.cpus ?? 'any'} | ${int(x.rps)} | ${Math.round(x.proxy_cpu_util * 100)} % | ${f(x.cpu_us_per_req_saturated)} | ${Math.round(x.origin_cpu_util * 100)} + ${Math.round(x.wrk_cpu_util * 100)} % | ${f(x.other_cores, 2)} | ${f(x.rss_mib)} | ${sc ? `**${f(sc.rps_2_vs_1, 2)}**` : '–'} | ${sc ? f(sc.cpu_us_per_req_2_vs_1, 2) : '–'} |`);
+  }
+  p();
+  if (r.plan.wrkRounds > 1) {
+    p('Per round, 2 vs 1 req/s (each 2-worker run right after the 1-worker run of the same proxy), and the other work');
+    p('during the 1-worker / 2-worker run in cores:');
+    p();
+    for (const [base, sc] of Object.entries(w.scaling)) {
+      const one = w.variants[`${base}_w1`];
+      const two = w.variants[`${base}_w2`];
+      p(`- ${sc.label}: ${sc.rps_2_vs_1_rounds.map((x, k) => `${f(x, 2)} (${f(one.other_cores_rounds[k], 2)} / ${f(two.other_cores_rounds[k], 2)})`).join('; ')}`);
+    }
+    p();
+  }
+  p(`Placement: ${w.placement.description}.`);
+  p('**req/s** is the best round, **CPU µs/req** the proxy\'s CPU time (all its threads or processes) over the');
+  p('requests answered, median round; the CPU busy columns are the best round\'s. **proxy CPU busy** goes up to 200 %');
+  p('with 2 workers. **other work**: the time all CPUs were busy during the run minus the proxy\'s, the origin\'s and');
+  p('wrk\'s CPU time, in cores: other programs competing with the run (with the kernel\'s autogroups, another session');
+  p('gets its fair share whatever our `nice`). **2 vs 1**: the 2-worker figure over the 1-worker one of the same proxy:');
+  p('req/s (2.00 would be perfect scaling) and CPU per request (1.00: the second worker costs nothing extra per');
+  p(`request). The scaling ratio is bounded by the ${r.machine.cores} cores minus what the origin, wrk and other work take.`);
+  p('<!-- workers:end -->');
+  return `${lines.join('\n')}\n`;
+}
+
+/** md with its workers section replaced by r's (or, in a page that has none yet, added at the end of the tables). */
+export function replaceWorkersSection(md, r) {
+  const section = renderWorkers(r);
+  const re = /<!-- workers:start -->[\s\S]*?<!-- workers:end -->\n?/;
+  if (re.test(md)) return md.replace(re, () => section);
+  if (md.includes('<!-- table:end -->')) return md.replace('<!-- table:end -->', () => `\n${section}<!-- table:end -->`);
+  throw new Error('docs/performance.md has no workers section and no <!-- table:end --> marker: run the full bench (npm run bench)');
 }
