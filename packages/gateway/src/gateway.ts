@@ -18,6 +18,7 @@ import { formatHostPort } from './config/address.js';
 import type { Config, ConfigOverrides } from './config/types.js';
 import type { Logger } from './logger.js';
 import { handleAdmin } from './admin/admin.js';
+import { listenOn } from './proxy/listen.js';
 import { fingerprint, problemsOf, toProblem, type ReloadOutcome, type ReloadProblem } from './reload-outcome.js';
 import { preparePlugins } from './supervisor/prepare-plugins.js';
 import type { GenerationPayload, PreparedPlugin, WorkerStatus } from './supervisor/protocol.js';
@@ -123,7 +124,7 @@ export class Gateway {
     gw.lastReload = gw.#outcome(true, 'start', started, [], gw.#warningsOf(read, payload.info));
     try {
       gw.#admin = createServer((req, res) => void handleAdmin(req, res, gw));
-      await listen(gw.#admin, config.gateway.admin.host, config.gateway.admin.port);
+      await listenOn(gw.#admin, config.gateway.admin);
       gw.#admin.on('error', (e) => opts.logger.log(LogLevel.error, `admin listener: ${e.message}`));
     } catch (e) {
       await gw.close();
@@ -385,21 +386,6 @@ function isDirectory(p: string): boolean {
   } catch {
     return false;
   }
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (e: NodeJS.ErrnoException) => {
-      const why = e.code === 'EADDRINUSE' ? 'the address is already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
-      reject(new WasmgateError('WG_PROXY_LISTEN', `cannot listen on ${host}:${port}: ${why}`, { cause: e }));
-    };
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      // The listener is up: later errors are not listen errors (the old code removed the wrong function here).
-      server.off('error', onError);
-      resolve();
-    });
-  });
 }
 
 function close(server: Server | undefined): Promise<void> {

@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import { CallSlot, type FromWorker, type GenerationPayload, type ToWorker, type WorkerInit, type WorkerStatus } from './protocol.js';
 import { Watchdog } from './watchdog.js';
 import { combine, fromWire } from './wire-error.js';
+import { listenOn } from '../proxy/listen.js';
 
 const WORKER_URL = new URL('../worker/worker-main.js', import.meta.url);
 const MAX_RESPAWN_DELAY_MS = 10_000;
@@ -261,17 +262,9 @@ export class WorkerPool {
 }
 
 /** Binds `listen` without SO_REUSEPORT and lets go again: EADDRINUSE if anyone holds it; the port chosen for 0. */
-function probePort(listen: HostPort): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', (e: NodeJS.ErrnoException) => {
-      const why = e.code === 'EADDRINUSE' ? 'the address is already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
-      reject(new WasmgateError('WG_PROXY_LISTEN', `cannot listen on ${listen.host}:${listen.port}: ${why}`, { cause: e }));
-    });
-    srv.listen({ host: listen.host, port: listen.port }, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : listen.port;
-      srv.close(() => resolve(port));
-    });
-  });
+async function probePort(listen: HostPort): Promise<number> {
+  const srv = createServer();
+  const port = await listenOn(srv, listen);
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
 }

@@ -7,6 +7,7 @@
 import type { Server } from 'node:http';
 import { Generation, type GenerationEnv } from '../generation.js';
 import { createDataServer } from '../proxy/data-server.js';
+import { listenOn } from '../proxy/listen.js';
 import type { GenerationPayload, WorkerInit, WorkerStatus } from '../supervisor/protocol.js';
 import { LogLevel, WasmgateError } from '@wasmgate/host';
 import { threadId } from 'node:worker_threads';
@@ -69,21 +70,12 @@ export class DataPlane {
   }
 
   /** Binds the listener (after the first commit); resolves with the port. */
-  listen(): Promise<number> {
-    const { host, port } = this.#init.listen;
-    return new Promise((resolve, reject) => {
-      const onError = (e: NodeJS.ErrnoException) => {
-        const why = e.code === 'EADDRINUSE' ? 'the address is already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
-        reject(new WasmgateError('WG_PROXY_LISTEN', `cannot listen on ${host}:${port}: ${why}`, { cause: e }));
-      };
-      this.#server.once('error', onError);
-      this.#server.listen({ host, port, reusePort: this.#init.reusePort }, () => {
-        this.#server.off('error', onError);
-        this.#listening = true;
-        const addr = this.#server.address();
-        resolve(typeof addr === 'object' && addr ? addr.port : port);
-      });
-    });
+  async listen(): Promise<number> {
+    const port = await listenOn(this.#server, { ...this.#init.listen, reusePort: this.#init.reusePort });
+    this.#listening = true;
+    // From now on a server error is not a bind error: log it (unhandled, it would kill the worker).
+    this.#server.on('error', (e) => this.#env.logger.log(LogLevel.error, `worker ${this.#init.workerId} listener: ${e.message}`));
+    return port;
   }
 
   status(): WorkerStatus {
