@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { statSync } from 'node:fs';
 import { attachSharedState, createSharedStateHandle, LogLevel, WasmgateError, type MetricStore, type SharedDataStore } from '@wasmgate/host';
-import { loadConfigFromSources, readConfigSources } from './config/index.js';
+import { loadConfig } from './config/index.js';
 import { formatHostPort } from './config/address.js';
 import type { Config, ConfigOverrides } from './config/types.js';
 import type { Logger } from './logger.js';
@@ -55,6 +55,8 @@ interface ReadConfig {
   readonly errors: WasmgateError[];
   readonly warnings: WasmgateError[];
   readonly fingerprint: string;
+  /** Local plugin files the config names, even a broken one (watched, so creating one reloads). */
+  readonly pluginFiles?: readonly string[];
 }
 
 /** The generation serving, as the supervisor knows it (the VMs themselves live in the workers). */
@@ -148,11 +150,13 @@ export class Gateway {
 
   /** Reads and validates the config; the digest is of exactly the texts that were validated. */
   #readConfig(): ReadConfig {
-    const read = readConfigSources(this.#opts.configPaths);
-    const result = loadConfigFromSources(read.sources, this.#opts.overrides ?? {});
-    const errors = [...read.errors, ...result.errors];
-    const config = errors.length === 0 ? result.config : undefined;
-    return { ...(config ? { config } : {}), errors, warnings: result.warnings, fingerprint: fingerprint(read.sources, config) };
+    // The same pipeline as `wasmgate validate` (and serve's first check): they never disagree.
+    const result = loadConfig(this.#opts.configPaths, this.#opts.overrides ?? {});
+    const config = result.errors.length === 0 ? result.config : undefined;
+    return {
+      ...(config ? { config } : {}), errors: result.errors, warnings: result.warnings,
+      fingerprint: fingerprint(result.texts ?? [], config), pluginFiles: result.pluginFiles ?? [],
+    };
   }
 
   #fetchOptions(config: Config) {
@@ -273,6 +277,7 @@ export class Gateway {
     }
     this.#lastFingerprint = read.fingerprint;
     if (this.#watcher && read.config) this.#rewatch(read.config);
+    else if (this.#watcher && this.#current) this.#rewatch(this.#current.config, read.pluginFiles);
     let outcome: ReloadOutcome;
     try {
       if (!read.config) throw configInvalid(read.errors);
@@ -335,7 +340,7 @@ export class Gateway {
   }
 
   /** Watches the config files, the folders named by --config, and every file:// plugin. */
-  #rewatch(config: Config): void {
+  #rewatch(config: Config, extraPlugins: readonly string[] = []): void {
     const paths = this.#opts.configPaths.map((p) => resolve(p));
     const dirs = paths.filter(isDirectory);
     const plugins = (c: Config) => c.plugins.flatMap((p) => (p.scheme === 'file' && p.resolvedPath ? [p.resolvedPath] : []));
@@ -343,7 +348,7 @@ export class Gateway {
       ...paths.filter((p) => !dirs.includes(p)),
       ...config.sources.filter((f) => !dirs.includes(dirname(f))),
       // The serving generation's plugins too: a failed attempt must not stop the watch on them.
-      ...plugins(config), ...(this.#current ? plugins(this.#current.config) : []),
+      ...plugins(config), ...(this.#current ? plugins(this.#current.config) : []), ...extraPlugins,
       ...(this.#current ? [...this.#current.plugins.values()].flatMap((p) => (p.localPath ? [p.localPath] : [])) : []),
     ];
     this.#watcher?.set({ files, configDirs: dirs });

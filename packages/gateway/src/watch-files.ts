@@ -5,11 +5,12 @@
  * the first such save. Events are filtered by name and debounced, so one save is one reload.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, extname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { LogLevel } from '@wasmgate/host';
+import { isManifestFileName } from './config/read.js';
 import type { Logger } from './logger.js';
 
-/** What to watch: exact files, and folders whose `*.yaml`/`*.yml` entries all count. */
+/** What to watch: exact files, and folders whose `*.yaml`/`*.yml`/`*.json` entries all count. */
 export interface WatchSet {
   readonly files: readonly string[];
   readonly configDirs: readonly string[];
@@ -103,7 +104,7 @@ export class FileWatcher {
     // No name (some platforms): assume it matters. `..data` is the symlink Kubernetes swaps when a
     // mounted ConfigMap changes.
     const relevant = file === undefined || interest.names.has(file) ||
-      (interest.yaml && (extname(file) === '.yaml' || extname(file) === '.yml' || file.startsWith('..')));
+      (interest.yaml && (isManifestFileName(file) || file.startsWith('..')));
     if (!relevant) return;
     this.#pending.add(file === undefined ? dir : `${dir}/${file}`);
     this.#fireSoon();

@@ -16,7 +16,7 @@ export const CONFIG_ERRORS = defineErrors({
     exit: 2,
   },
   WG_CONFIG_EMPTY: {
-    summary: 'No manifests were found: the files hold no YAML documents, or the directory no *.yaml/*.yml files.',
+    summary: 'No manifests were found: the files hold no YAML documents, or the directory no *.yaml/*.yml/*.json files.',
     hint: 'Point --config at a file or directory with at least one Ingress, WasmPlugin, Service or Gateway manifest.',
     exit: 2,
   },
@@ -45,8 +45,13 @@ export const CONFIG_ERRORS = defineErrors({
     hint: 'Rename or remove one of them; the first one is at the location in the details.',
     exit: 2,
   },
+  WG_CONFIG_PLUGIN_FILE: {
+    summary: 'A WasmPlugin names a local plugin file (file:// or a plain path) that does not exist or cannot be read (a warning for FAIL_OPEN plugins, which are skipped).',
+    hint: 'Build the plugin or fix the path; relative paths are resolved against the manifest\'s folder.',
+    exit: 2,
+  },
   // -------------------------------------------------------------------------------------------
-  // Warnings: reported, never fatal.
+  // Warnings: reported, never fatal (`wasmgate validate --strict` makes them errors).
   // -------------------------------------------------------------------------------------------
   WG_CONFIG_UNKNOWN_FIELD: {
     summary: 'A field wasmgate does not know; it is ignored (Higress and Kubernetes manifests carry fields wasmgate has no use for).',
@@ -56,6 +61,11 @@ export const CONFIG_ERRORS = defineErrors({
   WG_CONFIG_IGNORED: {
     summary: 'A known setting has no effect here (for example vmConfig.env valueFrom, or a plugin disabled by defaultConfigDisable).',
     hint: 'The message says why; remove the setting to silence the warning.',
+    exit: 2,
+  },
+  WG_CONFIG_SKIPPED_FILE: {
+    summary: 'A file in a config folder is not read, because its extension is not .yaml, .yml or .json.',
+    hint: 'Rename it to .yaml if it holds manifests, or move it out of the config folder.',
     exit: 2,
   },
 });

@@ -20,6 +20,23 @@ export interface LoadResult {
   readonly warnings: WasmgateError[];
   /** Absolute paths of the files read. */
   readonly sources: readonly string[];
+  /** The texts read ({@link loadConfig} only), for change detection. */
+  readonly texts?: readonly ConfigSource[];
+  /**
+   * Absolute paths of every local (file://) plugin the manifests name, even when the config has
+   * errors (a missing one among them): hot reload watches them.
+   */
+  readonly pluginFiles?: readonly string[];
+}
+
+/** Options of the pure pipeline ({@link loadConfigFromSources}). */
+export interface PipelineOptions {
+  /**
+   * Check that local plugin files exist and are readable (`WG_CONFIG_PLUGIN_FILE`). {@link loadConfig}
+   * (hence `validate`, `serve` and hot reload) always does; off by default for texts, whose plugin
+   * paths are often made up.
+   */
+  readonly checkPluginFiles?: boolean;
 }
 
 /** Options for {@link loadConfig}. */
@@ -29,8 +46,9 @@ export interface LoadOptions extends ConfigOverrides {
 }
 
 /**
- * Reads and resolves config files and directories (directories: their `*.yaml`/`*.yml` files in
- * sorted order).
+ * Reads and resolves config files and directories (directories: their `*.yaml`/`*.yml`/`*.json`
+ * files in sorted order), and checks that local plugin files exist. `wasmgate validate`, `serve`
+ * and hot reload all call this, so they report the same problems.
  * @example
  * const { config, errors, warnings } = loadConfig(['examples/mock-response']);
  * if (!config) console.error(formatReport(errors, warnings));
@@ -38,12 +56,15 @@ export interface LoadOptions extends ConfigOverrides {
 export function loadConfig(paths: readonly string[] | string, overrides: LoadOptions = {}): LoadResult {
   const { cwd, ...flags } = overrides;
   const read = readConfigSources(typeof paths === 'string' ? [paths] : paths, cwd);
-  const result = loadConfigFromSources(read.sources, flags);
-  return { ...result, errors: sortProblems([...read.errors, ...result.errors], read.sources) };
+  const result = loadConfigFromSources(read.sources, flags, { checkPluginFiles: true });
+  const errors = sortProblems([...read.errors, ...result.errors], read.sources);
+  const warnings = sortProblems([...read.warnings, ...result.warnings], read.sources);
+  const { config, ...rest } = result;
+  return { ...rest, ...(errors.length === 0 && config ? { config } : {}), errors, warnings, texts: read.sources };
 }
 
 /** The pure part of {@link loadConfig}: source texts in, frozen `Config` out. */
-export function loadConfigFromSources(sources: readonly ConfigSource[], overrides: ConfigOverrides = {}): LoadResult {
+export function loadConfigFromSources(sources: readonly ConfigSource[], overrides: ConfigOverrides = {}, options: PipelineOptions = {}): LoadResult {
   const errors: WasmgateError[] = [];
   const warnings: WasmgateError[] = [];
   const documents: ValidateResult[] = [];
@@ -61,17 +82,18 @@ export function loadConfigFromSources(sources: readonly ConfigSource[], override
   const files = sources.map((s) => s.file);
   if (documents.length === 0 && errors.length === 0) {
     errors.push(
-      configError('WG_CONFIG_EMPTY', sources.length === 0 ? 'no *.yaml or *.yml files to read' : `no manifests in ${files.join(', ')}`,
+      configError('WG_CONFIG_EMPTY', sources.length === 0 ? 'no *.yaml, *.yml or *.json files to read' : `no manifests in ${files.join(', ')}`,
         sources.length === 1 ? { file: files[0]! } : undefined),
     );
   }
-  const resolved = resolveConfig(documents, files, overrides);
+  const resolved = resolveConfig(documents, files, overrides, options);
   errors.push(...resolved.errors);
   warnings.push(...resolved.warnings);
   const sortedErrors = sortProblems(errors, sources);
   const sortedWarnings = sortProblems(warnings, sources);
-  if (sortedErrors.length > 0) return { errors: sortedErrors, warnings: sortedWarnings, sources: files };
-  return { config: deepFreeze(resolved.config) as Config, errors: sortedErrors, warnings: sortedWarnings, sources: files };
+  const pluginFiles = resolved.pluginFiles;
+  if (sortedErrors.length > 0) return { errors: sortedErrors, warnings: sortedWarnings, sources: files, pluginFiles };
+  return { config: deepFreeze(resolved.config) as Config, errors: sortedErrors, warnings: sortedWarnings, sources: files, pluginFiles };
 }
 
 /** Orders problems as a reader walks the files: file order, then line, then column (stable). */

@@ -1,6 +1,7 @@
 /**
  * Stage 1 of the config pipeline: turn `--config` arguments into source texts. A directory
- * contributes its `*.yaml`/`*.yml` files in sorted order, not recursively (as `kubectl apply -f dir`).
+ * contributes its `*.yaml`/`*.yml`/`*.json` files in sorted order, not recursively (as
+ * `kubectl apply -f dir`); any other file in it is named in a `WG_CONFIG_SKIPPED_FILE` warning.
  * @module
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -14,13 +15,33 @@ export interface ConfigSource {
   readonly text: string;
 }
 
-/** What reading produced: the texts that could be read, and a `WG_CONFIG_READ` for each that could not. */
+/**
+ * What reading produced: the texts that could be read, a `WG_CONFIG_READ` for each that could not,
+ * and a `WG_CONFIG_SKIPPED_FILE` warning for each file of a folder that is not read.
+ */
 export interface ReadResult {
   readonly sources: ConfigSource[];
   readonly errors: WasmgateError[];
+  readonly warnings: WasmgateError[];
 }
 
-const YAML_EXTENSIONS = new Set(['.yaml', '.yml']);
+/** Extensions read from a config folder (JSON is YAML, as for `kubectl apply -f dir`). */
+export const MANIFEST_EXTENSIONS: ReadonlySet<string> = new Set(['.yaml', '.yml', '.json']);
+
+/** True for a folder entry the config reader reads (and the hot-reload watcher reacts to). */
+export function isManifestFileName(name: string): boolean {
+  return MANIFEST_EXTENSIONS.has(extname(name).toLowerCase());
+}
+
+/**
+ * Files of a config folder skipped without a word: dot-files (editor swap files, the `..data` links
+ * of a mounted ConfigMap), backups, documentation, and plugin binaries kept next to their manifests.
+ */
+const QUIET_EXTENSIONS = new Set(['.md', '.markdown', '.txt', '.rst', '.wasm', '.wat', '.swp', '.swo']);
+function isQuietFileName(name: string): boolean {
+  return name.startsWith('.') || name.endsWith('~') || QUIET_EXTENSIONS.has(extname(name).toLowerCase()) ||
+    /^(readme|license|licence|notice|changelog)(\.|$)/i.test(name);
+}
 
 /**
  * Reads files and directories; relative paths are resolved against `cwd` (default: the working
@@ -30,6 +51,7 @@ const YAML_EXTENSIONS = new Set(['.yaml', '.yml']);
 export function readConfigSources(paths: readonly string[], cwd?: string): ReadResult {
   const sources: ConfigSource[] = [];
   const errors: WasmgateError[] = [];
+  const warnings: WasmgateError[] = [];
   const seen = new Set<string>();
   const readOne = (file: string): void => {
     if (seen.has(file)) return;
@@ -62,18 +84,26 @@ export function readConfigSources(paths: readonly string[], cwd?: string): ReadR
       continue;
     }
     // Plain code-unit order, not locale order: the same on every machine.
-    for (const name of names.filter((n) => YAML_EXTENSIONS.has(extname(n))).sort()) {
+    for (const name of [...names].sort()) {
       const file = join(path, name);
-      // A sub-directory named like a YAML file is skipped rather than reported.
+      // Sub-directories are skipped rather than reported (not recursive, as kubectl apply -f dir).
+      let dir = false;
       try {
-        if (statSync(file).isDirectory()) continue;
+        dir = statSync(file).isDirectory();
       } catch {
-        // Unreadable entries are reported by readOne below.
+        // Unreadable entries are reported by readOne below (or skipped when not manifests).
       }
-      readOne(file);
+      if (dir) continue;
+      if (isManifestFileName(name)) {
+        readOne(file);
+      } else if (!isQuietFileName(name)) {
+        // Anything else might be a manifest under the wrong name.
+        warnings.push(configError('WG_CONFIG_SKIPPED_FILE', `${name} is not read: only *.yaml, *.yml and *.json files of a folder are`, { file },
+          { hint: extname(name) === '' ? 'Rename it to .yaml if it holds manifests, or move it out of the config folder.' : `Rename it to .yaml if it holds manifests, or move it out of the config folder (${extname(name)} files are not read).` }));
+      }
     }
   }
-  return { sources, errors };
+  return { sources, errors, warnings };
 }
 
 function describe(cause: unknown): string {

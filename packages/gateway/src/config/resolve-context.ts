@@ -15,9 +15,14 @@ export class ResolveContext {
   readonly warnings: WasmgateError[] = [];
   /** `kind/namespace/name` of documents that exist but did not validate. */
   readonly #broken: Set<string>;
+  /** Whether local plugin files are checked for existence (the file-reading pipeline does). */
+  readonly checkPluginFiles: boolean;
+  /** Absolute paths of the local plugin files named, in manifest order. */
+  readonly pluginFiles = new Set<string>();
 
-  constructor(broken: Iterable<string>) {
+  constructor(broken: Iterable<string>, checkPluginFiles = false) {
     this.#broken = new Set(broken);
+    this.checkPluginFiles = checkPluginFiles;
   }
 
   /** True when a document with this identity exists but has errors of its own. */

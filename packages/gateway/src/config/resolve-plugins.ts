@@ -3,7 +3,9 @@
  * the filter-chain order.
  * @module
  */
+import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseOciRef } from '../plugins/sources/oci-ref.js';
 import { locate } from './locate.js';
 import { buildPluginConfigJson, qualifyIngress } from './plugin-config-json.js';
 import type { ResolveContext } from './resolve-context.js';
@@ -46,13 +48,35 @@ export function comparePlugins(
 function resolvePlugin(m: PluginManifest, ingresses: ReadonlySet<string>, ctx: ResolveContext): WasmPluginConfig | undefined {
   const { spec } = m;
   const source = resolveUrl(spec.url, m.parsed.file);
+  let missingFile = false;
   if ('reason' in source) {
-    ctx.error('WG_CONFIG_INVALID', m, ['spec', 'url'], source.reason,
+    ctx.error('WG_CONFIG_INVALID', m, ['spec', 'url'], source.reason, source.hint ??
       'Use file:///absolute/path.wasm, file://relative/path.wasm or a plain path (relative to this file), http(s)://host/path.wasm, or oci://registry/repo:tag.');
-  } else if (source.looksLikeOci) {
-    ctx.warn('WG_CONFIG_IGNORED', m, ['spec', 'url'], `"${spec.url}" has no scheme, so wasmgate reads it as a local file; Istio and Higress would pull it as oci://${spec.url}`,
-      `Write oci://${spec.url} to pull the image, or file://${spec.url} to silence this warning.`);
+  } else {
+    if (source.looksLikeOci) {
+      ctx.warn('WG_CONFIG_IGNORED', m, ['spec', 'url'], `"${spec.url}" has no scheme, so wasmgate reads it as a local file; Istio and Higress would pull it as oci://${spec.url}`,
+        `Write oci://${spec.url} to pull the image, or file://${spec.url} to silence this warning.`);
+    }
+    if (source.resolvedPath !== undefined) {
+      ctx.pluginFiles.add(source.resolvedPath);
+      const why = ctx.checkPluginFiles && !source.looksLikeOci ? unreadableFile(source.resolvedPath) : undefined;
+      if (why !== undefined) {
+        // serve would refuse a FAIL_CLOSE plugin it cannot read, and skip a FAIL_OPEN one.
+        const failOpen = spec.failStrategy === 'FAIL_OPEN';
+        const message = `plugin file ${source.resolvedPath} ${why}${failOpen ? '; the plugin is FAIL_OPEN, so it is skipped' : ''}`;
+        const hint = `Build the plugin or fix the path (${isAbsolute(spec.url.replace(/^file:\/\//i, '')) ? 'absolute' : `relative to ${dirname(m.parsed.file)}`}).`;
+        if (failOpen) ctx.warn('WG_CONFIG_PLUGIN_FILE', m, ['spec', 'url'], message, hint);
+        else {
+          ctx.error('WG_CONFIG_PLUGIN_FILE', m, ['spec', 'url'], message, hint);
+          missingFile = true;
+        }
+      }
+    }
   }
+  (spec.matchRules ?? []).forEach((rule, i) => {
+    (rule.domain ?? []).forEach((d, j) => checkDomain(m, ['spec', 'matchRules', i, 'domain', j], d, ctx));
+  });
+  (spec.wasmgate?.scope?.domains ?? []).forEach((d, j) => checkDomain(m, ['spec', 'wasmgate', 'scope', 'domains', j], d, ctx));
 
   const built = buildPluginConfigJson(spec, m.namespace);
   for (const i of built.rulesWithoutMatch) {
@@ -72,7 +96,7 @@ function resolvePlugin(m: PluginManifest, ingresses: ReadonlySet<string>, ctx: R
   if (spec.verificationKey !== undefined) {
     ctx.warn('WG_CONFIG_IGNORED', m, ['spec', 'verificationKey'], 'verificationKey is ignored: wasmgate does not verify signatures (Higress does not either)');
   }
-  if ('reason' in source || built.rulesWithoutMatch.length > 0) return undefined;
+  if ('reason' in source || missingFile || built.rulesWithoutMatch.length > 0) return undefined;
   if (built.disabled) {
     ctx.warn('WG_CONFIG_IGNORED', m, ['spec', 'defaultConfigDisable'],
       `plugin ${m.namespace}/${m.name} is not installed: defaultConfigDisable is true and no match rule is enabled (as in Higress)`);
@@ -131,13 +155,28 @@ function checkIngressRef(m: PluginManifest, path: (string | number)[], ref: stri
   return qualified;
 }
 
-type UrlSource = { scheme: PluginScheme; resolvedPath?: string; looksLikeOci: boolean } | { reason: string };
+type UrlSource = { scheme: PluginScheme; resolvedPath?: string; looksLikeOci: boolean } | { reason: string; hint?: string };
+
+const URL_SCHEMES = ['file', 'http', 'https', 'oci'];
 
 /** Splits `spec.url` into scheme and, for files, an absolute path relative to the declaring file. */
 export function resolveUrl(url: string, declaringFile: string): UrlSource {
   const base = dirname(declaringFile);
+  // README placeholders (`oci://<your_registry_hub>/plugins/x:1.0.0`) copied as they are.
+  const placeholder = /<[^<>]*>/.exec(url);
+  if (placeholder) {
+    return { reason: `"${url}" contains the placeholder ${placeholder[0]}`, hint: `Replace ${placeholder[0]} with a real value (for an image: the registry host, e.g. oci://higress-registry.cn-hangzhou.cr.aliyuncs.com/plugins/…).` };
+  }
+  if (url.trim() !== url) return { reason: `"${url}" starts or ends with spaces`, hint: 'Remove the spaces around the URL.' };
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s.exec(url);
   if (!m) {
+    // `oci:/host/repo` or `https:host/x`: a scheme with a slash missing would be read as a file path.
+    const bare = /^([A-Za-z][A-Za-z0-9+.-]+):(\/?)(?!\/)(.*)$/s.exec(url);
+    if (bare && (URL_SCHEMES.includes(bare[1]!.toLowerCase()) || bare[2] === '/')) {
+      const scheme = bare[1]!.toLowerCase();
+      if (!URL_SCHEMES.includes(scheme)) return { reason: `unsupported URL scheme "${scheme}:"` };
+      return { reason: `"${url}" has ${bare[2] === '/' ? 'one slash' : 'no slashes'} after "${bare[1]}:"`, hint: `Write ${scheme}://${bare[3]}.` };
+    }
     // Istio treats a scheme-less url as an OCI reference; one with a tag or digest probably is one.
     const looksLikeOci = !url.endsWith('.wasm') && /^[^/]+\.[^/]+\/.+[:@]/.test(url);
     return { scheme: 'file', resolvedPath: isAbsolute(url) ? url : resolve(base, url), looksLikeOci };
@@ -157,12 +196,52 @@ export function resolveUrl(url: string, declaringFile: string): UrlSource {
     }
     case 'http':
     case 'https':
-      if (!URL.canParse(url) || new URL(url).hostname === '') return { reason: `"${url}" is not a valid ${scheme} URL` };
+      if (/\s/.test(url) || !URL.canParse(url) || new URL(url).hostname === '') return { reason: `"${url}" is not a valid ${scheme} URL` };
       return { scheme, looksLikeOci: false };
-    case 'oci':
+    case 'oci': {
       if (!/^[^\s/]+\/\S+$/.test(rest)) return { reason: `"${url}" is not an OCI reference (oci://registry/repository[:tag|@sha256:digest])` };
+      const host = rest.slice(0, rest.indexOf('/'));
+      if (!OCI_REGISTRY.test(host)) {
+        return { reason: `"${url}" names the registry "${host}", which is not a host name or host:port`, hint: 'Write oci://registry.example.com[:port]/repository:tag.' };
+      }
+      try {
+        parseOciRef(url);
+      } catch (e) {
+        return { reason: `"${url}" is ${(e as Error).message.replace(/^.*?: not/, 'not')}` };
+      }
       return { scheme, looksLikeOci: false };
+    }
     default:
       return { reason: `unsupported URL scheme "${scheme}://"` };
+  }
+}
+
+/** A registry: host name, IPv4 or bracketed IPv6, optional port. */
+const OCI_REGISTRY = /^(([A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
+
+/**
+ * A match-rule or scope domain: an exact host, `*.suffix` or `prefix.*` (Higress's forms), made of
+ * non-empty DNS labels; case does not matter, a port never matches.
+ */
+const DOMAIN = /^(\*\.)?[a-z0-9_]([-a-z0-9_]*[a-z0-9_])?(\.[a-z0-9_]([-a-z0-9_]*[a-z0-9_])?)*(\.\*)?$/i;
+
+function checkDomain(m: PluginManifest, path: (string | number)[], domain: string, ctx: ResolveContext): void {
+  if (DOMAIN.test(domain) && !(domain.startsWith('*.') && domain.endsWith('.*'))) return;
+  ctx.error('WG_CONFIG_INVALID', m, path, `"${domain}" is not a domain: write an exact host, "*.suffix" or "prefix.*" (DNS labels, no empty label, no port, no spaces)`,
+    'Examples: example.com, *.example.com, api.*');
+}
+
+/** Why a local plugin file cannot be loaded, or undefined when it can. */
+function unreadableFile(path: string): string | undefined {
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) return 'is a directory';
+    accessSync(path, constants.R_OK);
+    return undefined;
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'does not exist';
+    if (code === 'EACCES') return 'cannot be read (permission denied)';
+    return `cannot be read (${(e as Error).message})`;
   }
 }

@@ -19,6 +19,8 @@ export interface ResolveResult {
   readonly config: Config;
   readonly errors: WasmgateError[];
   readonly warnings: WasmgateError[];
+  /** Every local plugin path named (see `LoadResult.pluginFiles`). */
+  readonly pluginFiles: string[];
 }
 
 /** Resolves validated documents (in file and document order) into a Config. */
@@ -26,9 +28,10 @@ export function resolveConfig(
   documents: readonly ValidateResult[],
   sources: readonly string[],
   overrides: ConfigOverrides = {},
+  options: { readonly checkPluginFiles?: boolean } = {},
 ): ResolveResult {
   const broken = documents.filter((d) => !d.manifest && d.identity).map((d) => d.identity!);
-  const ctx = new ResolveContext(broken.map((i) => identityKey(i.kind, i.namespace, i.name)));
+  const ctx = new ResolveContext(broken.map((i) => identityKey(i.kind, i.namespace, i.name)), options.checkPluginFiles === true);
   const manifests = dropDuplicates(documents, ctx);
   const of = <K extends Manifest['kind']>(kind: K) => manifests.filter((m): m is Extract<Manifest, { kind: K }> => m.kind === kind);
 
@@ -46,7 +49,7 @@ export function resolveConfig(
     routes,
     plugins,
   };
-  return { config, errors: ctx.errors, warnings: ctx.warnings };
+  return { config, errors: ctx.errors, warnings: ctx.warnings, pluginFiles: [...ctx.pluginFiles] };
 }
 
 /**

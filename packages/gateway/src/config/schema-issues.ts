@@ -12,6 +12,8 @@ export interface SchemaIssue {
   readonly path: PathSegment[];
   readonly message: string;
   readonly unknownField: boolean;
+  /** For an unknown field: the known field it is probably a misspelling of. */
+  readonly suggestion?: string;
 }
 
 /**
@@ -47,12 +49,56 @@ export function schemaIssues(schema: TSchema, value: unknown): SchemaIssue[] {
     seen.add(error.path);
     const path = pointerToPath(error.path);
     if (error.type === ValueErrorType.ObjectAdditionalProperties) {
-      issues.push({ path, message: `unknown field "${String(path.at(-1))}" is ignored`, unknownField: true });
+      const field = String(path.at(-1));
+      const suggestion = didYouMean(field, Object.keys((error.schema.properties ?? {}) as Record<string, unknown>));
+      issues.push({
+        path,
+        message: `unknown field "${field}" is ignored${suggestion ? `; did you mean "${suggestion}"?` : ''}`,
+        unknownField: true,
+        ...(suggestion ? { suggestion } : {}),
+      });
     } else {
       issues.push({ path, message: messageFor(error), unknownField: false });
     }
   }
   return issues;
+}
+
+/**
+ * The known key an unknown one is most likely a misspelling of: the same but for case, or within a
+ * small edit distance (insertions, deletions, substitutions, swapped neighbours), ignoring case.
+ */
+export function didYouMean(field: string, known: readonly string[]): string | undefined {
+  const lower = field.toLowerCase();
+  const sameCase = known.find((k) => k.toLowerCase() === lower);
+  if (sameCase !== undefined) return sameCase;
+  const limit = Math.min(2, Math.floor(field.length / 3));
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  for (const k of known) {
+    const d = editDistance(lower, k.toLowerCase());
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Optimal-string-alignment distance (Levenshtein plus adjacent transpositions). */
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
 }
 
 function messageFor(error: ValueError): string {

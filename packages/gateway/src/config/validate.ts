@@ -75,7 +75,10 @@ export function validateDocument(parsed: ParsedDocument): ValidateResult {
   const cleaned = stripNulls(entry.schema, doc) as Record<string, unknown>;
   for (const issue of schemaIssues(entry.schema, cleaned)) {
     if (issue.unknownField) {
-      warnings.push(configError('WG_CONFIG_UNKNOWN_FIELD', issue.message, locate(parsed, issue.path, 'key')));
+      const hint = issue.suggestion === undefined ? undefined : issue.suggestion.toLowerCase() === String(issue.path.at(-1)).toLowerCase()
+        ? `Field names are case-sensitive: write "${issue.suggestion}" (as written, the field is ignored).`
+        : `Write "${issue.suggestion}" if that is what you meant (as written, the field is ignored).`;
+      warnings.push(configError('WG_CONFIG_UNKNOWN_FIELD', issue.message, locate(parsed, issue.path, 'key'), { hint }));
     } else {
       errors.push(configError('WG_CONFIG_INVALID', issue.message, locate(parsed, issue.path)));
     }

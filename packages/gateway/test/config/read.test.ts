@@ -1,4 +1,4 @@
-// Reading --config paths: files, directories (sorted, *.yaml/*.yml only), empty and unreadable input.
+// Reading --config paths: files, directories (sorted, *.yaml/*.yml/*.json), empty and unreadable input.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +26,33 @@ test('a directory contributes its *.yaml and *.yml files in sorted order, not re
   assert.deepEqual(r.config!.services.map((s) => s.name), ['a', 'b', 'c']);
 });
 
+test('a directory\'s *.json manifests are read; other files are named in a WG_CONFIG_SKIPPED_FILE warning', () => {
+  const d = join(dir, 'mixed');
+  mkdirSync(d);
+  writeFileSync(join(d, 'a.yaml'), SERVICE('a'));
+  writeFileSync(join(d, 'b.json'), JSON.stringify({ apiVersion: 'wasmgate.io/v1alpha1', kind: 'Service', metadata: { name: 'b' }, spec: { endpoints: ['h:1'] } }, null, 2));
+  writeFileSync(join(d, 'c.yaml.bak'), SERVICE('c'));
+  writeFileSync(join(d, 'plugin.conf'), 'x');
+  // Quietly skipped: documentation, plugin binaries, dot-files and editor backups.
+  for (const quiet of ['README.md', 'LICENSE', 'notes.txt', 'plugin.wasm', '.a.yaml.swp', 'a.yaml~']) writeFileSync(join(d, quiet), 'x');
+  const r = loadConfig(d);
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(r.sources, [join(d, 'a.yaml'), join(d, 'b.json')]);
+  assert.deepEqual(r.config!.services.map((s) => s.name), ['a', 'b']);
+  assert.deepEqual(r.warnings.map((w) => `${w.code} ${w.location?.file} ${w.message}`), [
+    `WG_CONFIG_SKIPPED_FILE ${join(d, 'c.yaml.bak')} c.yaml.bak is not read: only *.yaml, *.yml and *.json files of a folder are`,
+    `WG_CONFIG_SKIPPED_FILE ${join(d, 'plugin.conf')} plugin.conf is not read: only *.yaml, *.yml and *.json files of a folder are`,
+  ]);
+  assert.match(r.warnings[0]!.hint!, /\(\.bak files are not read\)/);
+});
+
+test('a JSON manifest with a mistake is located at its line and column like YAML', () => {
+  const d = join(dir, 'json');
+  mkdirSync(d);
+  writeFileSync(join(d, 'svc.json'), '{\n  "apiVersion": "wasmgate.io/v1alpha1",\n  "kind": "Service",\n  "metadata": {"name": "s"},\n  "spec": {"endpoints": [80]}\n}\n');
+  assert.deepEqual(brief(loadConfig(d).errors), ['WG_CONFIG_INVALID 5:26 spec.endpoints[0]']);
+});
+
 test('a file named explicitly is read whatever its extension', () => {
   writeFileSync(join(dir, 'manifest.txt'), SERVICE('t'));
   assert.deepEqual(loadConfig(join(dir, 'manifest.txt')).config!.services.map((s) => s.name), ['t']);
@@ -42,7 +69,7 @@ test('a missing path is WG_CONFIG_READ, reported with everything else', () => {
 test('no documents at all is WG_CONFIG_EMPTY', () => {
   const empty = join(dir, 'empty');
   mkdirSync(empty);
-  assert.deepEqual(loadConfig(empty).errors.map((e) => `${e.code} ${e.message}`), ['WG_CONFIG_EMPTY no *.yaml or *.yml files to read']);
+  assert.deepEqual(loadConfig(empty).errors.map((e) => `${e.code} ${e.message}`), ['WG_CONFIG_EMPTY no *.yaml, *.yml or *.json files to read']);
   const r = loadText('# only a comment\n---\n---\n');
   assert.deepEqual(r.errors.map((e) => `${e.code} ${e.location?.file}`), ['WG_CONFIG_EMPTY /virtual/config/test.yaml']);
 });

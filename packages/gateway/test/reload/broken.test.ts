@@ -6,6 +6,8 @@
  */
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Cleanup, ingress, send, service, wasmPlugin, type Manifest } from '../helpers/gateway.js';
 import { MOCK_RESPONSE, startReloadBed, type ReloadBed } from '../helpers/reload.js';
 
@@ -101,13 +103,21 @@ describe('a reload that fails keeps the previous configuration serving', () => {
   });
 
   test('two broken plugins: both errors are reported', async () => {
-    bed.writeConfig([...manifests(bed.pluginFile, { content: 5 }), wasmPlugin('other', '/nonexistent/plugin.wasm')]);
+    const notWasm = join(bed.dir, 'not-wasm.wasm');
+    writeFileSync(notWasm, '#!/bin/sh\n');
+    bed.writeConfig([...manifests(bed.pluginFile, { content: 5 }), wasmPlugin('other', notWasm)]);
     const r = await bed.admin('/reload', 'POST');
     assert.equal(r.status, 422);
     const codes = r.json.errors.map((e: { code: string }) => e.code).sort();
-    assert.deepEqual(codes, ['WG_PLUGIN_CONFIGURE_REJECTED', 'WG_SOURCE_FILE'], r.body);
+    assert.deepEqual(codes, ['WG_PLUGIN_CONFIGURE_REJECTED', 'WG_SOURCE_NOT_WASM'], r.body);
     assert.match(r.json.errors[0].message, /default\/mock/);
     assert.equal(await body(), 'v1');
+    await expectRecovery();
+  });
+
+  test('a missing plugin file fails the config stage, as validate reports it: WG_CONFIG_PLUGIN_FILE at the url', async () => {
+    bed.writeConfig([...manifests(bed.pluginFile, { content: 'v1' }), wasmPlugin('other', join(bed.dir, 'not-built-yet.wasm'))]);
+    await expectFailure('WG_CONFIG_PLUGIN_FILE', /gateway\.yaml:\d+:\d+\s+spec\.url/);
     await expectRecovery();
   });
 

@@ -134,3 +134,24 @@ test('a FAIL_OPEN file:// plugin that could not load is watched too: creating it
   assert.deepEqual((await bed.admin('/config_dump')).json.skippedPlugins, []);
   assert.equal((await send(bed.port)).body, 'from later');
 });
+
+test('a FAIL_CLOSE file:// plugin that does not exist yet fails the reload at the config stage, and creating it reloads', async (t) => {
+  const bag = new Cleanup();
+  t.after(() => bag.run());
+  const bed = await startReloadBed(bag, { plugin: MOCK_RESPONSE, docs: (p) => manifests(p, 'v0') });
+  const later = join(bed.dir, 'built-later.wasm');
+  const attempts = bed.attempts();
+  bed.writeConfig(manifests(bed.pluginFile, 'v0', [wasmPlugin('later', later, { phase: 'AUTHN', defaultConfig: { content: 'from later' } })]));
+  const failed = await bed.waitForAttempt(attempts);
+  assert.equal(failed.ok, false);
+  assert.deepEqual(failed.errors.map((e) => e.code), ['WG_CONFIG_PLUGIN_FILE'], JSON.stringify(failed.errors));
+  assert.match(failed.errors[0]!.location ?? '', /spec\.url/);
+  assert.equal((await send(bed.port)).body, 'v0', 'the old config serves');
+
+  const generation = bed.gateway.generation.id;
+  writeFileSync(later, readFileSync(MOCK_RESPONSE));
+  const outcome = await bed.waitForGeneration(generation);
+  assert.equal(outcome.ok, true, JSON.stringify(outcome.errors));
+  assert.match(outcome.trigger, /built-later\.wasm/);
+  assert.equal((await send(bed.port)).body, 'from later');
+});
