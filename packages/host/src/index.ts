@@ -14,6 +14,7 @@ export { InMemorySharedQueues, type SharedQueueStore } from './stores/shared-que
 export { InMemoryMetrics, type MetricStore, type MetricSnapshot } from './stores/metrics.js';
 export * from './stores/shared-memory/index.js';
 export { encodeProperty, type PropertyValue } from './properties.js';
+export * from './attributes/index.js';
 export { HeaderMap } from './context/header-map.js';
 export { BodyBuffer } from './context/body-buffer.js';
 export { RootContext, type RootOptions } from './context/root-context.js';

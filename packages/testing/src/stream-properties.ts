@@ -1,19 +1,21 @@
 /**
- * The properties a plugin reads with proxy_get_property during a test stream. Envoy derives most
- * request attributes from the headers, so the harness does too (`request.path` follows `:path`,
- * even after a plugin rewrote it); the test can set or hide anything per plugin or per stream.
+ * The properties a plugin reads with proxy_get_property during a test stream. The built-in
+ * attributes come from the host's resolver (@wasmgate/host attributes/), the same one the gateway
+ * uses, fed with the harness's facts below; the test can set or hide anything per plugin or per
+ * stream on top.
  *
- * Lookup order: the stream's `properties`, then loadPlugin's `properties`, then the values derived
- * from the headers, then the defaults below. A `null` at any level makes the property absent.
- * Values a plugin stored with proxy_set_property come before all of these (the host keeps them).
+ * Lookup order: the stream's `properties`, then loadPlugin's `properties`, then the built-in
+ * attributes. A `null` at any level makes the property absent. Keys are dotted paths; a plugin's
+ * NUL-separated path (`response\0code_details`) finds the same key.
  * @module
  */
-import type { HeaderMap, PropertyValue } from '@wasmgate/host';
+import { attributeKey, type Peer, type PropertyValue, type StreamFacts, type UpstreamFacts } from '@wasmgate/host';
 import { toPropertyValue, type PropertyInput } from './input.js';
 
 /**
  * What every stream sees unless told otherwise: Envoy always knows the connection's addresses and
- * protocol, and plugins (ip-restriction, logging) read them without checking for NotFound.
+ * protocol, and plugins (ip-restriction, logging) read them without checking for NotFound. The
+ * values are the harness's facts; tests may override each key like any other property.
  */
 export const DEFAULT_STREAM_PROPERTIES: Readonly<Record<string, PropertyValue>> = {
   'request.protocol': 'HTTP/1.1',
@@ -21,7 +23,14 @@ export const DEFAULT_STREAM_PROPERTIES: Readonly<Record<string, PropertyValue>> 
   'source.port': 54321n,
   'destination.address': '127.0.0.1:8080',
   'destination.port': 8080n,
+  'upstream.address': '127.0.0.1:8081',
+  'upstream.port': 8081n,
+  'upstream.local_address': '127.0.0.1:54322',
 };
+
+const SOURCE: Peer = { ip: '127.0.0.1', port: 54321 };
+const DESTINATION: Peer = { ip: '127.0.0.1', port: 8080 };
+const UPSTREAM: UpstreamFacts = { address: { ip: '127.0.0.1', port: 8081 }, localAddress: { ip: '127.0.0.1', port: 54322 }, transportFailureReason: '' };
 
 /** Properties keyed by their dotted path (`request.path`, `route_name`). @internal */
 export type PropertyLayer = ReadonlyMap<string, PropertyValue | null>;
@@ -36,74 +45,60 @@ export function propertyLayer(input: Readonly<Record<string, PropertyInput>> | u
   return out;
 }
 
-/** What the derived attributes are computed from. @internal */
-export interface StreamFacts {
-  requestHeaders(): HeaderMap | undefined;
-  responseHeaders(): HeaderMap | undefined;
-  /** Wall-clock ns when the stream started (`request.time`). */
+/** What the harness knows of one stream, beyond what the chain sees. @internal */
+export interface HarnessStreamState {
+  /** Virtual-clock ns when the stream started, and now. */
   readonly startNanos: bigint;
+  nowNanos(): bigint;
+  /** The stream's connection id (one connection per stream in the harness). */
+  readonly connectionId: bigint;
+  /** True once request headers went upstream (then Envoy knows its upstream host). */
+  upstreamChosen(): boolean;
 }
 
-/** Attributes Envoy computes from the request and response. */
-function derived(key: string, f: StreamFacts): PropertyValue | undefined {
-  const req = f.requestHeaders();
-  const path = req?.get(':path');
-  switch (key) {
-    case 'request.path':
-      return path;
-    case 'request.url_path':
-      return path?.split('?')[0];
-    case 'request.query':
-      return path === undefined ? undefined : path.includes('?') ? path.slice(path.indexOf('?') + 1) : '';
-    case 'request.host':
-      return req?.get(':authority') ?? req?.get('host');
-    case 'request.scheme':
-      return req?.get(':scheme');
-    case 'request.method':
-      return req?.get(':method');
-    case 'request.headers':
-      return req && { map: req.ordered() };
-    case 'request.referer':
-      return req?.get('referer');
-    case 'request.useragent':
-      return req?.get('user-agent');
-    case 'request.id':
-      return req?.get('x-request-id');
-    case 'request.time':
-      return f.startNanos;
-    default:
-      break;
-  }
-  const resp = f.responseHeaders();
-  switch (key) {
-    case 'response.code': {
-      const status = Number(resp?.get(':status'));
-      return Number.isInteger(status) ? BigInt(status) : undefined;
-    }
-    case 'response.headers':
-      return resp && { map: resp.ordered() };
-    default:
-      return undefined;
-  }
-}
-
-/** The StreamOptions.property of one test stream. @internal */
-export function streamPropertyFn(stream: PropertyLayer, plugin: PropertyLayer, facts: StreamFacts): (path: readonly string[]) => PropertyValue | undefined {
+/** The StreamOptions.property of one test stream: the test's layers (null = NotFound). @internal */
+export function streamOverrideFn(stream: PropertyLayer, plugin: PropertyLayer): (path: readonly string[]) => PropertyValue | null | undefined {
   return (path) => {
-    const key = path.join('.');
+    const key = attributeKey(path);
     for (const layer of [stream, plugin]) {
       const v = layer.get(key);
-      if (v !== undefined) return v ?? undefined;
+      if (v !== undefined) return v;
     }
-    return derived(key, facts) ?? DEFAULT_STREAM_PROPERTIES[key];
+    return undefined;
+  };
+}
+
+/** The harness's facts for the host's attribute resolver. @internal */
+export function harnessFacts(stream: PropertyLayer, plugin: PropertyLayer, state: HarnessStreamState): StreamFacts {
+  const text = (key: string): string | undefined => {
+    for (const layer of [stream, plugin]) {
+      const v = layer.get(key);
+      if (v !== undefined) return typeof v === 'string' ? v : undefined;
+    }
+    return undefined;
+  };
+  return {
+    startNanos: state.startNanos,
+    nowNanos: () => state.nowNanos(),
+    protocol: 'HTTP/1.1',
+    scheme: 'http',
+    source: SOURCE,
+    destination: DESTINATION,
+    connectionId: state.connectionId,
+    requestedServerName: '',
+    listenerDirection: 2n,
+    routeName: () => text('route_name') ?? text('xds.route_name'),
+    clusterName: () => text('cluster_name') ?? text('xds.cluster_name'),
+    upstream: () => (state.upstreamChosen() ? UPSTREAM : undefined),
   };
 }
 
 /** Node-level properties (`node.*`, `listener_*`, `xds.*`) are also visible from root contexts. @internal */
 export function nodePropertyFn(plugin: PropertyLayer): (path: readonly string[]) => PropertyValue | undefined {
   return (path) => {
-    const first = path[0] ?? '';
+    const key = attributeKey(path);
+    const first = key.split('.')[0] ?? '';
     if (first !== 'node' && first !== 'xds' && !first.startsWith('listener_')) return undefined;
-    return plugin.get(path.join('.')) ?? undefined;
+    return plugin.get(key) ?? undefined;
   };
 }

@@ -162,6 +162,9 @@ export class TestPlugin {
     if (this.#closed) throw new WasmgateError('WG_HARNESS_CLOSED', `plugin ${this.name} was used after close()`);
   }
 
+  /** Streams opened so far: each is its own downstream connection (`connection.id`). */
+  #connections = 0;
+
   #env(): StreamEnv {
     return {
       filters: this.#p.filters,
@@ -174,6 +177,7 @@ export class TestPlugin {
       settle: () => this.settle(),
       throwUnexpected: () => this.assertNoUnexpectedCalls(),
       finished: (s) => void this.#open.delete(s),
+      nextConnectionId: () => BigInt(++this.#connections),
     };
   }
 }

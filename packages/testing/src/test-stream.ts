@@ -4,11 +4,11 @@
  * `upstream` and `downstream` show what passed, as the upstream server and the client would see it.
  * @module
  */
-import { HttpStream, WasmgateError, type ChainFilter, type HeaderMap, type LocalReply, type PropertyValue } from '@wasmgate/host';
+import { HttpStream, WasmgateError, utf8Encode, type ChainFilter, type HeaderMap, type LocalReply, type PropertyValue, type UpstreamFailureKind } from '@wasmgate/host';
 import { recordingFilter, type CallbackName, type CallbackRecord } from './callback-recorder.js';
 import { propertyText, toBytes, toPairs, type BodyInput, type HeadersInput, type PropertyInput } from './input.js';
 import type { LogEntry } from './recorded-log.js';
-import { propertyLayer, streamPropertyFn, type PropertyLayer } from './stream-properties.js';
+import { harnessFacts, propertyLayer, streamOverrideFn, type PropertyLayer } from './stream-properties.js';
 import { StreamRecord, type DownstreamView, type UpstreamView } from './stream-record.js';
 import type { VirtualClock } from './virtual-clock.js';
 
@@ -61,6 +61,8 @@ export interface StreamEnv {
   settle(): Promise<void>;
   throwUnexpected(): void;
   finished(s: TestStream): void;
+  /** A fresh downstream connection id for a new stream. */
+  nextConnectionId(): bigint;
 }
 
 type SideState = 'idle' | 'open' | 'ended';
@@ -82,25 +84,24 @@ export class TestStream {
   readonly #errors: WasmgateError[] = [];
   #request: SideState = 'idle';
   #response: SideState = 'idle';
-  #requestMap: HeaderMap | undefined;
-  #responseMap: HeaderMap | undefined;
   #ended = false;
   #failedAtStart = new Set<unknown>();
-  readonly #property: (path: readonly string[]) => PropertyValue | undefined;
 
   /** @internal */
   constructor(env: StreamEnv, opts: TestStreamOptions = {}) {
     this.#env = env;
     this.#record = new StreamRecord(() => env.bump());
     const filters = env.filters.map((f, i) => recordingFilter(f, i, (r) => this.#calls.push(r)));
-    const startNanos = env.clock.nowNanos();
-    const property = (this.#property = streamPropertyFn(propertyLayer(opts.properties), env.properties, {
-      requestHeaders: () => this.#requestMap,
-      responseHeaders: () => this.#responseMap ?? this.#record.downstreamHeaders,
-      startNanos,
-    }));
+    const layer = propertyLayer(opts.properties);
+    const facts = harnessFacts(layer, env.properties, {
+      startNanos: env.clock.nowNanos(),
+      nowNanos: () => env.clock.nowNanos(),
+      connectionId: env.nextConnectionId(),
+      upstreamChosen: () => this.#record.upstream.headers !== undefined,
+    });
     this.#http = new HttpStream(filters, this.#record.sink, {
-      property,
+      property: streamOverrideFn(layer, env.properties),
+      facts,
       onFilterError: (f, e) => this.#errors.push(this.#failedAtStart.has(e) ? stickyFailure(f, e) : e),
     });
   }
@@ -111,8 +112,7 @@ export class TestStream {
   requestHeaders(headers: HeadersInput, opts: SideOptions = {}): StepResult {
     this.#request = this.#advance('request', this.#request, 'headers', opts.endStream);
     return this.#step('request_headers', () => {
-      this.#requestMap = this.#record.input(toPairs(headers));
-      this.#http.requestHeaders(this.#requestMap, opts.endStream ?? false);
+      this.#http.requestHeaders(this.#record.input(toPairs(headers)), opts.endStream ?? false);
     });
   }
 
@@ -140,8 +140,7 @@ export class TestStream {
   responseHeaders(headers: HeadersInput, opts: SideOptions = {}): StepResult {
     this.#response = this.#advance('response', this.#response, 'headers', opts.endStream);
     return this.#step('response_headers', () => {
-      this.#responseMap = this.#record.input(toPairs(headers));
-      this.#http.responseHeaders(this.#responseMap, opts.endStream ?? false);
+      this.#http.responseHeaders(this.#record.input(toPairs(headers)), opts.endStream ?? false);
     });
   }
 
@@ -153,6 +152,28 @@ export class TestStream {
   responseTrailers(trailers: HeadersInput): StepResult {
     this.#response = this.#advance('response', this.#response, 'trailers', true);
     return this.#step('response_trailers', () => this.#http.responseTrailers(this.#record.input(toPairs(trailers))));
+  }
+
+  /**
+   * The upstream fails, as the gateway reports it: before its response headers, the client gets
+   * Envoy's local reply (503, or 504 for `timeout`) and `response.code_details` reads
+   * `upstream_reset_before_response_started{<kind>}`; after them, the stream is reset and the
+   * details read `upstream_reset_after_response_started{<kind>}` (`upstream_response_timeout` for
+   * a timeout). `response.flags` gets Envoy's flag (UF, UC, UR or UT). Default kind: `remote_reset`
+   * after the response headers, `connection_termination` before.
+   */
+  upstreamReset(kind?: UpstreamFailureKind): StepResult {
+    this.#env.assertOpen();
+    if (this.#ended) throw orderError('upstream reset after end()');
+    if (this.#request === 'idle') throw orderError('upstream reset before the request headers');
+    const after = this.#response !== 'idle';
+    const k = kind ?? (after ? 'remote_reset' : 'connection_termination');
+    this.#response = 'ended';
+    return this.#step('response_headers', () => {
+      const timeout = k === 'timeout';
+      const text = timeout ? 'upstream request timeout\n' : 'upstream connect error or disconnect/reset before headers\n';
+      this.#http.upstreamFailed(k, { status: timeout ? 504 : 503, body: utf8Encode(text), headers: [], grpcStatus: undefined });
+    });
   }
 
   /** A whole upstream response: `:status` plus headers, the body (chunks as an array), trailers. */
@@ -211,8 +232,8 @@ export class TestStream {
    * then the root's plugin_* attributes.
    */
   property(path: string): string | undefined {
-    const segments = path.split('.');
-    const builtin = this.#property(segments);
+    const segments = [path];
+    const builtin = this.#http.property(segments);
     if (builtin !== undefined) return propertyText(builtin);
     const stored = this.#http.storedProperty(path);
     if (stored !== undefined) return stored;

@@ -4,11 +4,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ERROR_CODE_HEADER, HeaderMap, HttpStream, utf8Encode, type ChainFilter, type PropertyValue, type StreamSink } from '@wasmgate/host';
-import { matchRoute, normalizeHost } from '../config/match-route.js';
+import {
+  ERROR_CODE_HEADER, HeaderMap, HttpStream, ResponseFlag, utf8Encode, type ChainFilter, type Peer, type StreamFacts, type StreamSink,
+  type UpstreamFacts, type UpstreamFailureKind,
+} from '@wasmgate/host';
+import { matchRoute, normalizeHost, pickDestination, upstreamRequest } from '../config/match-route.js';
 import type { Config, HostPort, RouteConfig } from '../config/types.js';
 import { outgoingHeaderList, outgoingHeaders, rawHeader, requestHasBody, requestHeaderMap, responseHeaderMap, trailerPairs } from './headers.js';
-import type { Upstream, UpstreamCall } from './upstream.js';
+import type { Upstream, UpstreamCall, UpstreamSocket } from './upstream.js';
 
 /** What an exchange needs from the gateway generation it started on. */
 export interface ExchangeContext {
@@ -33,7 +36,8 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
   const requestId = headers.get('x-request-id')!;
   const initialVersion = headers.version;
   const authority = headers.get(':authority') ?? '';
-  let route = matchRoute(ctx.config, authority, pathOnly(headers.get(':path') ?? '/'));
+  // Higress annotations may match on method, headers and query; weighted routes pick an upstream once.
+  let route = pickDestination(matchRoute(ctx.config, authority, headers.get(':path') ?? '/', headers));
   const chain = ctx.chainFor(route, normalizeHost(authority));
   let upstream: UpstreamCall | undefined;
   /** The upstream's response head arrived. */
@@ -48,8 +52,18 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
   const socket = req.socket;
   if (!connectionIds.has(socket)) connectionIds.set(socket, nextConnectionId++);
 
-  const hostReply = (code: number, wg: string, text: string) =>
-    stream.sendLocalReply({ status: code, details: wg.toLowerCase(), body: utf8Encode(`${text}\n`), headers: [[ERROR_CODE_HEADER, wg]], grpcStatus: undefined });
+  /** The upstream the request went to, for the `upstream.*` attributes. */
+  let upstreamFacts: UpstreamFacts | undefined;
+
+  /** A reply of the gateway's own; `details` and `flag` are Envoy's where Envoy has them. */
+  const hostReply = (code: number, wg: string, text: string, details = wg.toLowerCase(), flag = 0) => {
+    stream.responseFlags |= flag;
+    stream.sendLocalReply({ status: code, details, body: utf8Encode(`${text}\n`), headers: [[ERROR_CODE_HEADER, wg]], grpcStatus: undefined });
+  };
+  /** An upstream failure: a 503/504 before its response headers (Envoy's local reply), a reset after. */
+  const upstreamFailed = (kind: UpstreamFailureKind, status: number, wg: string, text: string) => {
+    stream.upstreamFailed(kind, { status, body: utf8Encode(`${text}\n`), headers: [[ERROR_CODE_HEADER, wg]], grpcStatus: undefined });
+  };
 
   // A plugin may pause a request (or a response) and never resume it — e.g. a callout it never
   // hears back from. Envoy's route timeout covers that; ours: if nothing went upstream (or nothing
@@ -68,7 +82,8 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
       if (finished || stream.localReply || stream.responseStarted) return;
       if (phase === 'request' && upstreamEnded) return;
       const who = phase === 'request' ? 'the request' : 'the response';
-      hostReply(504, 'WG_PROXY_STREAM_TIMEOUT', `a plugin paused ${who} and did not resume it within ${ctx.config.gateway.upstreamTimeoutMs} ms`);
+      hostReply(504, 'WG_PROXY_STREAM_TIMEOUT', `a plugin paused ${who} and did not resume it within ${ctx.config.gateway.upstreamTimeoutMs} ms`,
+        'stream_idle_timeout', ResponseFlag.StreamIdleTimeout);
     }, ctx.config.gateway.upstreamTimeoutMs);
     stallTimer.unref();
   };
@@ -76,18 +91,27 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
   const startUpstream = (map: HeaderMap, eos: boolean) => {
     // A plugin that changed :path, :authority or headers makes Envoy pick the route again.
     if (clearRouteCache && map.version !== initialVersion) {
-      route = matchRoute(ctx.config, map.get(':authority') ?? '', pathOnly(map.get(':path') ?? '/')) ?? route;
+      route = pickDestination(matchRoute(ctx.config, map.get(':authority') ?? '', map.get(':path') ?? '/', map)) ?? route;
     }
-    if (!route) return hostReply(404, 'WG_PROXY_NO_ROUTE', `no route for ${authority}${map.get(':path') ?? ''}`);
+    if (!route) return hostReply(404, 'WG_PROXY_NO_ROUTE', `no route for ${authority}${map.get(':path') ?? ''}`, 'route_not_found', ResponseFlag.NoRouteFound);
     const endpoint = overrideHost ?? route.endpoints[Math.floor(Math.random() * route.endpoints.length)];
-    if (!endpoint) return hostReply(503, 'WG_PROXY_UPSTREAM_UNREACHABLE', `route ${route.name} has no endpoints`);
+    if (!endpoint) return hostReply(503, 'WG_PROXY_UPSTREAM_UNREACHABLE', `route ${route.name} has no endpoints`, 'no_healthy_upstream', ResponseFlag.NoHealthyUpstream);
+    upstreamFacts = { address: { ip: endpoint.host, port: endpoint.port }, transportFailureReason: '' };
     const out = outgoingHeaders(map);
-    out.host = map.get(':authority') ?? authority;
+    // Route rewrites (rewrite-path/-target, upstream-vhost) change only what the upstream sees.
+    const target = upstreamRequest(route, map.get(':path') ?? '/', map.get(':authority') ?? authority);
+    out.host = target.authority;
     let noBody = false;
     upstream = ctx.upstream.call({
-      host: endpoint.host, port: endpoint.port, method: map.get(':method') ?? 'GET', path: map.get(':path') ?? '/',
+      host: endpoint.host, port: endpoint.port, method: map.get(':method') ?? 'GET', path: target.path,
+      ...(route.tls ? { tls: true, ...(route.sni !== undefined ? { servername: route.sni } : {}) } : {}),
       headers: out, timeoutMs: ctx.config.gateway.upstreamTimeoutMs,
     }, !eos, {
+      connected(s: UpstreamSocket) {
+        upstreamFacts = {
+          address: { ip: s.remoteAddress, port: s.remotePort }, localAddress: { ip: s.localAddress, port: s.localPort }, transportFailureReason: '',
+        };
+      },
       response(code, raw) {
         responded = true;
         const cl = rawHeader(raw, 'content-length');
@@ -100,16 +124,17 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
         if (trailers.length > 0) stream.responseTrailers(new HeaderMap(trailers));
         else if (!noBody) stream.responseData(NO_BODY, true);
       },
-      fail(why) {
+      fail(why, code) {
         if (why === 'timeout') {
-          if (!responded) hostReply(504, 'WG_PROXY_UPSTREAM_TIMEOUT', 'upstream request timeout');
-          else stream.reset('upstream timeout');
+          upstreamFailed('timeout', 504, 'WG_PROXY_UPSTREAM_TIMEOUT', 'upstream request timeout');
         } else if (why === 'closed') {
-          if (!upstreamAborted && !finished) stream.reset('upstream reset');
+          if (!upstreamAborted && !finished) upstreamFailed('remote_reset', 502, 'WG_PROXY_UPSTREAM_UNREACHABLE', 'upstream reset');
         } else {
           if (stream.localReply || finished) return;
-          if (!responded) hostReply(503, 'WG_PROXY_UPSTREAM_UNREACHABLE', 'upstream connect error or disconnect/reset before headers');
-          else stream.reset('upstream reset');
+          const refused = code !== undefined && CONNECT_FAILURES.has(code);
+          if (refused && upstreamFacts) upstreamFacts = { ...upstreamFacts, transportFailureReason: code };
+          const kind: UpstreamFailureKind = responded ? 'remote_reset' : refused ? 'connection_failure' : 'connection_termination';
+          upstreamFailed(kind, 503, 'WG_PROXY_UPSTREAM_UNREACHABLE', 'upstream connect error or disconnect/reset before headers');
         }
       },
     });
@@ -167,9 +192,22 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
     },
   };
 
-  const props = streamProperties(req, headers, () => route, () => status, connectionIds.get(socket) ?? 0, started);
+  const facts: StreamFacts = {
+    startNanos: BigInt(started) * 1_000_000n,
+    nowNanos: () => BigInt(Date.now()) * 1_000_000n,
+    protocol: `HTTP/${req.httpVersion}`,
+    scheme: 'http',
+    source: peer(socket.remoteAddress, socket.remotePort),
+    destination: peer(socket.localAddress, socket.localPort),
+    connectionId: BigInt(connectionIds.get(socket) ?? 0),
+    requestedServerName: '', // plain-text listeners only
+    listenerDirection: LISTENER_OUTBOUND,
+    routeName: () => route?.name,
+    clusterName: () => route?.clusterName,
+    upstream: () => upstreamFacts,
+  };
   const stream = new HttpStream('unavailable' in chain ? [] : chain, sink, {
-    property: props,
+    facts,
     propertySet(key, value) {
       if (key === 'clear_route_cache') clearRouteCache = new TextDecoder().decode(value) !== 'off';
     },
@@ -220,7 +258,11 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
       else stream.requestData(NO_BODY, true);
     });
   }
-  req.on('aborted', () => stream.reset('downstream closed'));
+  req.on('aborted', () => {
+    stream.responseFlags |= ResponseFlag.DownstreamConnectionTermination;
+    stream.responseCodeDetails ||= 'downstream_remote_disconnect';
+    stream.reset('downstream closed');
+  });
 }
 
 function pathOnly(p: string): string {
@@ -236,37 +278,12 @@ function safeJson(text: string): unknown {
   }
 }
 
-/** Envoy attributes for a stream (ABI reference §7). */
-function streamProperties(req: IncomingMessage, headers: HeaderMap, route: () => RouteConfig | undefined, status: () => number, connectionId: number, started: number) {
-  const s = req.socket;
-  const addr = (ip: string | undefined, port: number | undefined) => (ip?.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
-  return (path: readonly string[]): PropertyValue | undefined => {
-    const key = path.join('.');
-    const p = headers.get(':path') ?? '/';
-    switch (key) {
-      case 'route_name': return route()?.name;
-      case 'cluster_name': return route()?.clusterName;
-      case 'request.path': return p;
-      case 'request.url_path': return pathOnly(p);
-      case 'request.query': return p.includes('?') ? p.slice(p.indexOf('?') + 1) : '';
-      case 'request.host': return headers.get(':authority');
-      case 'request.scheme': return 'http';
-      case 'request.method': return headers.get(':method');
-      case 'request.id': return headers.get('x-request-id');
-      case 'request.referer': return headers.get('referer');
-      case 'request.useragent': return headers.get('user-agent');
-      case 'request.protocol': return `HTTP/${req.httpVersion}`;
-      case 'request.time': return BigInt(started) * 1_000_000n;
-      case 'request.duration': return BigInt(Date.now() - started) * 1_000_000n;
-      case 'request.headers': return { map: headers.pairs.filter(([k]) => !k.startsWith(':')) };
-      case 'source.address': return addr(s.remoteAddress, s.remotePort);
-      case 'source.port': return BigInt(s.remotePort ?? 0);
-      case 'destination.address': return addr(s.localAddress, s.localPort);
-      case 'destination.port': return BigInt(s.localPort ?? 0);
-      case 'connection.id': return BigInt(connectionId);
-      case 'connection.mtls': return false;
-      case 'response.code': return status() ? BigInt(status()) : undefined;
-      default: return undefined;
-    }
-  };
+/** Node error codes that mean no connection was made (Envoy: connection_failure, flag UF). */
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+
+/** Envoy's TrafficDirection OUTBOUND: how Istio (and so Higress) configures gateway listeners. */
+const LISTENER_OUTBOUND = 2n;
+
+function peer(ip: string | undefined, port: number | undefined): Peer | undefined {
+  return ip === undefined || port === undefined ? undefined : { ip, port };
 }

@@ -6,7 +6,11 @@
  * ClientRequest streams the body with back-pressure and can send request trailers, which undici
  * cannot.
  */
+import { subscribe } from 'node:diagnostics_channel';
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import { Agent as UndiciAgent, type Dispatcher } from 'undici';
 import { trailerPairs } from './headers.js';
 
@@ -20,6 +24,10 @@ export interface UpstreamTarget {
   readonly headers: OutgoingHttpHeaders;
   /** Idle timeout: waiting for the head, or between body chunks. */
   readonly timeoutMs: number;
+  /** Connect with TLS (certificates are verified as Node does by default). */
+  readonly tls?: boolean;
+  /** TLS server name; default: the host when it is a name, not an IP address. */
+  readonly servername?: string;
 }
 
 /**
@@ -28,14 +36,30 @@ export interface UpstreamTarget {
  */
 export type UpstreamFailure = 'timeout' | 'error' | 'closed';
 
+/** The two ends of the upstream connection a call went out on (`upstream.*` attributes). */
+export interface UpstreamSocket {
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+}
+
 /** What the exchange hears from a call. Nothing is delivered after `destroy()`. */
 export interface UpstreamEvents {
+  /** The request is being written on this connection (new or reused from the pool). */
+  connected?(socket: UpstreamSocket): void;
   /** The response head; `raw` has Node's rawHeaders shape: [name, value, name, value, …]. */
   response(status: number, raw: string[]): void;
   data(chunk: Uint8Array): void;
   /** The response is complete; its trailers as pairs (often none). */
   end(trailers: [string, string][]): void;
-  fail(why: UpstreamFailure): void;
+  /** `code`: the Node/undici error code when there is one (ECONNREFUSED, UND_ERR_SOCKET …). */
+  fail(why: UpstreamFailure, code?: string): void;
+}
+
+function socketEnds(s: Socket): UpstreamSocket | undefined {
+  if (s.localAddress === undefined || s.remoteAddress === undefined) return undefined;
+  return { localAddress: s.localAddress, localPort: s.localPort ?? 0, remoteAddress: s.remoteAddress, remotePort: s.remotePort ?? 0 };
 }
 
 /** One request in flight to the upstream. */
@@ -55,19 +79,22 @@ export interface UpstreamCall {
 export class Upstream {
   readonly #http = new HttpAgent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
   readonly #undici = new UndiciAgent({ connections: 256, pipelining: 1 });
+  readonly #https = new HttpsAgent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
 
   /**
    * Starts a request. `hasBody` false means the request ended with its headers: it goes through
    * undici. CONNECT and `expect` requests always go through node:http.
    */
   call(target: UpstreamTarget, hasBody: boolean, events: UpstreamEvents): UpstreamCall {
-    if (!hasBody && target.method !== 'CONNECT' && target.headers.expect === undefined) return new UndiciCall(this.#undici, target, events);
-    return new NodeCall(this.#http, target, events);
+    if (!hasBody && !target.tls && target.method !== 'CONNECT' && target.headers.expect === undefined) return new UndiciCall(this.#undici, target, events);
+    // TLS upstreams (https registries, tls Services) go through node:https, which takes a server name per request.
+    return new NodeCall(target.tls ? this.#https : this.#http, target, events);
   }
 
   /** Closes every connection (the generation has drained) and refuses new calls. */
   async close(): Promise<void> {
     this.#http.destroy();
+    this.#https.destroy();
     await this.#undici.destroy();
   }
 }
@@ -132,7 +159,15 @@ class UndiciCall implements UpstreamCall, Dispatcher.DispatchHandler {
   onError(err: Error): void {
     if (this.#done) return;
     this.#done = true;
-    this.#events.fail(TIMEOUT_CODES.has((err as { code?: string }).code ?? '') ? 'timeout' : 'error');
+    const code = (err as { code?: string }).code;
+    this.#events.fail(TIMEOUT_CODES.has(code ?? '') ? 'timeout' : 'error', code);
+  }
+
+  /** The socket undici writes this request on (from its diagnostics channel, below). */
+  connected(socket: Socket): void {
+    if (this.#done) return;
+    const ends = socketEnds(socket);
+    if (ends) this.#events.connected?.(ends);
   }
 
   write(): boolean {
@@ -160,6 +195,17 @@ class UndiciCall implements UpstreamCall, Dispatcher.DispatchHandler {
   }
 }
 
+// undici's dispatch handlers never see the socket; its `sendHeaders` diagnostics channel does, with
+// the request whose (symbol-keyed) handler is the UndiciCall that dispatched it. Subscribing costs
+// one lookup per request.
+let handlerKey: symbol | undefined;
+subscribe('undici:client:sendHeaders', (message) => {
+  const { request, socket } = message as { request: object; socket: Socket };
+  handlerKey ??= Object.getOwnPropertySymbols(request).find((k) => k.description === 'handler');
+  const handler = handlerKey && (request as Record<symbol, unknown>)[handlerKey];
+  if (handler instanceof UndiciCall) handler.connected(socket);
+});
+
 function latin1(x: unknown): string {
   return Buffer.isBuffer(x) ? x.toString('latin1') : String(x);
 }
@@ -178,14 +224,24 @@ class NodeCall implements UpstreamCall {
   #destroyed = false;
 
   constructor(agent: HttpAgent, t: UpstreamTarget, events: UpstreamEvents) {
-    const req = httpRequest({ host: t.host, port: t.port, method: t.method, path: t.path, headers: t.headers, agent });
+    const options = { host: t.host, port: t.port, method: t.method, path: t.path, headers: t.headers, agent };
+    const servername = t.servername ?? (isIP(t.host) ? undefined : t.host);
+    const req = t.tls ? httpsRequest({ ...options, ...(servername !== undefined ? { servername } : {}) }) : httpRequest(options);
     this.#req = req;
     this.#arm = () => req.setTimeout(t.timeoutMs, () => {
       req.destroy();
       if (!this.#destroyed) events.fail('timeout');
     });
-    req.on('error', () => {
-      if (!this.#destroyed) events.fail('error');
+    req.on('error', (err: Error & { code?: string }) => {
+      if (!this.#destroyed) events.fail('error', err.code);
+    });
+    req.on('socket', (socket) => {
+      const report = () => {
+        const ends = socketEnds(socket);
+        if (ends && !this.#destroyed) events.connected?.(ends);
+      };
+      if (socket.connecting) socket.once('connect', report);
+      else report();
     });
     req.on('response', (res) => {
       this.#res = res;

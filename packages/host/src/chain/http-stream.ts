@@ -11,6 +11,9 @@ import type { BodyBuffer } from '../context/body-buffer.js';
 import { HeaderMap } from '../context/header-map.js';
 import type { HttpContext, HttpStreamHost, LocalReply } from '../context/http-context.js';
 import { WasmgateError } from '../errors.js';
+import type { StreamFacts } from '../attributes/facts.js';
+import { resolveAttribute, type AttributeSource } from '../attributes/resolve.js';
+import { upstreamFailure, type UpstreamFailureKind } from '../attributes/upstream-failure.js';
 import type { PropertyValue } from '../properties.js';
 import type { PluginVm } from '../vm.js';
 import { Direction } from './direction.js';
@@ -38,8 +41,23 @@ export class HttpStream {
   #reset: string | undefined;
   requestBufferLimit: number;
   responseBufferLimit: number;
-  /** Response code details (`via_upstream`, or a local reply's details). */
+  /**
+   * Response code details (`via_upstream`, a local reply's details, or what the embedder sets for
+   * an upstream failure such as `upstream_reset_after_response_started{remote_reset}`).
+   */
   responseCodeDetails = '';
+  /** Envoy response flags (attributes/facts.ts ResponseFlag bits), set by the embedder. */
+  responseFlags = 0;
+  // Facts for the built-in attributes that only the chain sees.
+  #requestMap: HeaderMap | undefined;
+  #requestTrailerMap: HeaderMap | undefined;
+  #responseMap: HeaderMap | undefined;
+  #responseTrailerMap: HeaderMap | undefined;
+  #requestBytes = 0;
+  #responseBytes = 0;
+  #responseCode: number | undefined;
+  #completedNanos: bigint | undefined;
+  readonly #attributes: AttributeSource;
 
   constructor(filters: readonly ChainFilter[], sink: StreamSink, opts: StreamOptions = {}) {
     this.filters = filters;
@@ -49,6 +67,7 @@ export class HttpStream {
     this.#skipped = filters.map(() => false);
     this.requestBufferLimit = opts.requestBufferLimit ?? DEFAULT_LIMIT;
     this.responseBufferLimit = opts.responseBufferLimit ?? DEFAULT_LIMIT;
+    this.#attributes = this.#attributeSource(opts.facts ?? {});
     const n = filters.length;
     this.request = new Direction({
       count: n,
@@ -120,12 +139,15 @@ export class HttpStream {
 
   // ---- input from downstream ---------------------------------------------------------------------
   requestHeaders(map: HeaderMap, eos: boolean): void {
+    this.#requestMap = map;
     this.request.onHeaders(map, eos);
   }
   requestData(chunk: Uint8Array, eos: boolean): void {
+    this.#requestBytes += chunk.length;
     this.request.onData(chunk, eos);
   }
   requestTrailers(map: HeaderMap): void {
+    this.#requestTrailerMap = map;
     this.request.onTrailers(map);
   }
 
@@ -133,6 +155,9 @@ export class HttpStream {
   responseHeaders(map: HeaderMap, eos: boolean): void {
     if (this.#localReply) return;
     this.responseCodeDetails ||= 'via_upstream';
+    this.#responseMap = map;
+    const code = Number(map.get(':status'));
+    if (Number.isInteger(code)) this.#responseCode = code;
     this.response.onHeaders(map, eos);
   }
   responseData(chunk: Uint8Array, eos: boolean): void {
@@ -141,6 +166,7 @@ export class HttpStream {
   }
   responseTrailers(map: HeaderMap): void {
     if (this.#localReply) return;
+    this.#responseTrailerMap = map;
     this.response.onTrailers(map);
   }
 
@@ -180,6 +206,9 @@ export class HttpStream {
     for (const [k, v] of reply.headers) if (k !== ':status') headers.add(k, v);
     if (reply.body.length > 0 && !headers.has('content-type')) headers.add('content-type', 'text/plain');
     headers.set('content-length', String(reply.body.length));
+    this.#responseMap = headers;
+    this.#responseTrailerMap = undefined;
+    this.#responseCode = reply.status;
     // A reply sent from the response path continues from the filters after the sender only.
     const start = from?.direction === 'response' ? from.pos + 1 : 0;
     this.#localStart = start;
@@ -219,14 +248,19 @@ export class HttpStream {
       sinkHeaders: (map, eos) => {
         for (const c of this.#contexts) if (c) c.responseHeadersWritable = false;
         this.#responseStarted = true;
+        // What the client gets is the stream's code (a plugin may have changed :status).
+        const code = Number(map.get(':status'));
+        if (Number.isInteger(code)) this.#responseCode = code;
         this.#sink.responseHeaders(map, eos);
       },
       sinkData: (d, eos) => {
         for (const c of this.#contexts) if (c) c.responseBody = undefined;
+        this.#responseBytes += d.length;
         this.#sink.responseData(d, eos);
       },
       sinkTrailers: (m) => {
         for (const c of this.#contexts) if (c) c.responseTrailersWritable = false;
+        this.#responseTrailerMap = m;
         this.#sink.responseTrailers(m);
       },
       stopped,
@@ -251,6 +285,24 @@ export class HttpStream {
   /** The embedder resets the stream (client went away, upstream reset mid-response). */
   reset(reason: string): void {
     this.#doReset(reason);
+  }
+
+  /**
+   * The upstream failed. Before its response headers arrived, `reply` answers the client (Envoy's
+   * 503/504 local reply) with Envoy's details; afterwards the stream is reset. Either way
+   * `response.code_details` and `response.flags` say what happened (attributes/upstream-failure.ts).
+   */
+  upstreamFailed(kind: UpstreamFailureKind, reply: Omit<LocalReply, 'details'>): void {
+    if (this.#finished || this.#reset || this.#localReply) return;
+    const after = this.#responseMap !== undefined;
+    const { details, flag } = upstreamFailure(kind, after);
+    this.responseFlags |= flag;
+    if (!after) {
+      this.sendLocalReply({ ...reply, details });
+      return;
+    }
+    this.responseCodeDetails = details;
+    this.#doReset(`upstream ${kind.replace('_', ' ')}`);
   }
 
   #hostReply(status: number, details: string, text: string): void {
@@ -361,10 +413,7 @@ export class HttpStream {
 
   #hostFor(index: number): HttpStreamHost {
     return {
-      property: (path: readonly string[]): PropertyValue | undefined => {
-        if (path.length === 1 && path[0] === 'response.code_details' && this.responseCodeDetails) return this.responseCodeDetails;
-        return this.#opts.property?.(path);
-      },
+      property: (path: readonly string[]): PropertyValue | undefined => this.property(path),
       propertySet: (key, value) => this.#propertySet(key, value),
       continueStream: (_ctx, type) => {
         if (type === 0) return this.request.continueFrom(index);
@@ -379,16 +428,44 @@ export class HttpStream {
       inject: (ctx, data, end) => {
         // Push bytes downstream from this filter: they continue through the filters after it.
         if (ctx.phase !== 'response' || this.#reset) return false;
+        this.#responseBytes += data.length;
         this.#sink.responseData(data, end);
         return true;
       },
       injectOnHeader: (_ctx, body, end) => {
         if (this.#reset) return false;
+        this.#responseBytes += body.length;
         this.#sink.responseData(body, end);
         return true;
       },
       setUpstreamOverrideHost: (h) => this.#opts.setUpstreamOverrideHost?.(h) ?? false,
       upstreamHosts: () => this.#opts.upstreamHosts?.(),
+    };
+  }
+
+  /**
+   * A built-in property of this stream as every plugin of the chain reads it: the embedder's
+   * overrides first (null = NotFound), then Envoy's attributes (attributes/resolve.ts).
+   */
+  property(path: readonly string[]): PropertyValue | undefined {
+    const own = this.#opts.property?.(path);
+    if (own !== undefined) return own ?? undefined;
+    return resolveAttribute(path, this.#attributes);
+  }
+
+  #attributeSource(facts: StreamFacts): AttributeSource {
+    return {
+      facts,
+      requestHeaders: () => this.#requestMap,
+      requestTrailers: () => this.#requestTrailerMap,
+      responseHeaders: () => this.#responseMap,
+      responseTrailers: () => this.#responseTrailerMap,
+      requestBodyBytes: () => this.#requestBytes,
+      responseBodyBytes: () => this.#responseBytes,
+      responseCode: () => this.#responseCode,
+      responseCodeDetails: () => this.responseCodeDetails || undefined,
+      responseFlags: () => this.responseFlags,
+      completedNanos: () => this.#completedNanos,
     };
   }
 
@@ -415,6 +492,8 @@ export class HttpStream {
   finish(): void {
     if (this.#finished) return;
     this.#finished = true;
+    // The request is complete before proxy_on_log runs (request.duration becomes readable).
+    this.#completedNanos = this.#opts.facts?.nowNanos?.();
     this.#unwatch();
     this.#requestStopped = this.#responseStopped = true;
     for (let i = 0; i < this.#contexts.length; i++) {

@@ -6,6 +6,7 @@ import type { HeaderMap } from '../context/header-map.js';
 import type { LocalReply } from '../context/http-context.js';
 import type { RootContext } from '../context/root-context.js';
 import type { WasmgateError } from '../errors.js';
+import type { StreamFacts } from '../attributes/facts.js';
 import type { PropertyValue } from '../properties.js';
 import type { PluginVm } from '../vm.js';
 
@@ -36,8 +37,13 @@ export interface StreamSink {
 }
 
 export interface StreamOptions {
-  /** Built-in stream properties (request.*, route_name, …). */
-  property?(path: readonly string[]): PropertyValue | undefined;
+  /**
+   * Overrides ahead of the built-in attributes (the harness's per-test properties): a value wins,
+   * null makes the property NotFound, undefined falls through to the resolver.
+   */
+  property?(path: readonly string[]): PropertyValue | null | undefined;
+  /** The embedder's raw facts for the built-in attributes (attributes/facts.ts). */
+  facts?: StreamFacts;
   /** Side effects of proxy_set_property, after the value was stored. */
   propertySet?(key: string, value: Uint8Array): void;
   /** Envoy's per-stream buffer limits (bytes); defaults 1 MiB each. */
