@@ -6,15 +6,23 @@
  * rules, as in Envoy.
  * @module
  */
-import type { Config, RouteConfig } from './types.js';
+import type { Config, NamedMatch, RouteConfig } from './types.js';
+
+/** The parts of a request besides host and path that routes may test (`:method` and headers). */
+export interface RequestHeaders {
+  /** A header by lowercase name (`:method` included); the first value when repeated. */
+  get(name: string): string | undefined;
+}
 
 /**
  * Finds the route for a request. `host` is the `Host`/`:authority` value (case-insensitive, port
- * ignored); `path` is the request target (query string and fragment ignored).
+ * ignored); `path` is the request target (fragment ignored; the query string only counts for
+ * query-parameter conditions). Routes with method, header, query or cookie conditions
+ * (Higress annotations) match only when `headers` is given and the conditions hold.
  * @example
  * matchRoute(config, 'www.example.com:8080', '/foo/bar?x=1')?.clusterName
  */
-export function matchRoute(config: Pick<Config, 'routes'>, host: string, path: string): RouteConfig | undefined {
+export function matchRoute(config: Pick<Config, 'routes'>, host: string, path: string, headers?: RequestHeaders): RouteConfig | undefined {
   const h = normalizeHost(host);
   const p = stripQuery(path);
   const routes = config.routes;
@@ -23,15 +31,18 @@ export function matchRoute(config: Pick<Config, 'routes'>, host: string, path: s
   // Routes of one virtual host are contiguous (see compareRoutes), so scan just that run.
   const selected = routes[i]!.host;
   for (; i < routes.length && routes[i]!.host === selected; i++) {
-    if (pathMatches(routes[i]!, p)) return routes[i];
+    const r = routes[i]!;
+    if (pathMatches(r, p) && (!hasConditions(r) || (headers !== undefined && conditionsHold(r, path, headers)))) return r;
   }
   return undefined;
 }
 
 /**
  * The match order of routes: exact hosts, then wildcard hosts (longer suffix first), then host-less
- * routes; within a host, Exact paths before Prefix paths, longer prefixes first, default backends
- * last. Equal keys keep their manifest order (callers sort stably).
+ * routes; within a host, as Higress sorts them: Exact paths, then Prefix paths, then regex paths,
+ * then a condition-less "/" catch-all, default backends last; longer paths first; at equal paths,
+ * routes with a method condition, then with more header conditions, then with more query
+ * conditions first. Equal keys keep their manifest order (callers sort stably).
  */
 export function compareRoutes(a: RouteOrderKey, b: RouteOrderKey): number {
   return (
@@ -39,13 +50,145 @@ export function compareRoutes(a: RouteOrderKey, b: RouteOrderKey): number {
     (b.host?.length ?? 0) - (a.host?.length ?? 0) ||
     compareText(a.host ?? '', b.host ?? '') ||
     Number(a.isDefaultBackend) - Number(b.isDefaultBackend) ||
-    (a.pathType === b.pathType ? 0 : a.pathType === 'Exact' ? -1 : 1) ||
-    b.path.length - a.path.length
+    pathRank(a) - pathRank(b) ||
+    b.path.length - a.path.length ||
+    Number((b.methods?.length ?? 0) > 0) - Number((a.methods?.length ?? 0) > 0) ||
+    (b.headers?.length ?? 0) + (b.cookies?.length ?? 0) - (a.headers?.length ?? 0) - (a.cookies?.length ?? 0) ||
+    (b.queryParams?.length ?? 0) - (a.queryParams?.length ?? 0)
   );
 }
 
 /** The fields route order depends on. */
-export type RouteOrderKey = Pick<RouteConfig, 'host' | 'path' | 'pathType' | 'isDefaultBackend'>;
+export type RouteOrderKey = Pick<RouteConfig, 'host' | 'path' | 'pathType' | 'isDefaultBackend'> &
+  Partial<Pick<RouteConfig, 'pathRegex' | 'methods' | 'headers' | 'queryParams' | 'cookies'>>;
+
+function pathRank(r: RouteOrderKey): number {
+  if (r.pathRegex !== undefined) return 2;
+  if (r.pathType === 'Exact') return 0;
+  return r.path === '/' && !hasConditions(r) ? 3 : 1;
+}
+
+/** True when the route has method, header, query or cookie conditions. */
+export function hasConditions(r: Partial<Pick<RouteConfig, 'methods' | 'headers' | 'queryParams' | 'cookies'>>): boolean {
+  return (r.methods?.length ?? 0) + (r.headers?.length ?? 0) + (r.queryParams?.length ?? 0) + (r.cookies?.length ?? 0) > 0;
+}
+
+/** Method, header, query-parameter and cookie conditions against a request (`path` with its query). */
+export function conditionsHold(r: RouteConfig, path: string, headers: RequestHeaders): boolean {
+  if (r.methods && r.methods.length > 0 && !r.methods.includes(headers.get(':method') ?? '')) return false;
+  for (const c of r.headers ?? []) if (!valueMatches(c, headers.get(c.name))) return false;
+  if (r.queryParams && r.queryParams.length > 0) {
+    const query = queryOf(path);
+    for (const c of r.queryParams) if (!valueMatches(c, query.get(c.name))) return false;
+  }
+  if (r.cookies && r.cookies.length > 0) {
+    const cookies = cookiesOf(headers.get('cookie'));
+    for (const c of r.cookies) if (!valueMatches(c, cookies.get(c.name))) return false;
+  }
+  return true;
+}
+
+/** One condition against a value (absent values never match). */
+export function valueMatches(c: Pick<NamedMatch, 'type' | 'value'>, value: string | undefined): boolean {
+  if (value === undefined) return false;
+  if (c.type === 'exact') return value === c.value;
+  if (c.type === 'prefix') return value.startsWith(c.value);
+  return regex(c.value, '').test(value);
+}
+
+/** Query parameters, not percent-decoded (as Envoy compares them); the first value of a repeated name. */
+function queryOf(path: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const q = path.indexOf('?');
+  if (q < 0) return out;
+  const end = path.indexOf('#', q);
+  for (const part of path.slice(q + 1, end < 0 ? undefined : end).split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const name = eq < 0 ? part : part.slice(0, eq);
+    if (!out.has(name)) out.set(name, eq < 0 ? '' : part.slice(eq + 1));
+  }
+  return out;
+}
+
+function cookiesOf(header: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const name = part.slice(0, eq).trim();
+    if (!out.has(name)) out.set(name, part.slice(eq + 1).trim());
+  }
+  return out;
+}
+
+const regexCache = new Map<string, RegExp>();
+
+/** A whole-string regular expression, compiled once. */
+function regex(source: string, flags: '' | 'i'): RegExp {
+  const key = `${flags}/${source}`;
+  let re = regexCache.get(key);
+  if (!re) {
+    re = new RegExp(`^(?:${source})$`, flags);
+    if (regexCache.size > 10000) regexCache.clear();
+    regexCache.set(key, re);
+  }
+  return re;
+}
+
+/**
+ * Picks the destination of a route with several (weights in proportion) and returns the route as
+ * seen by that request: `service`, `port`, `endpoints`, `clusterName` and `tls` are the picked
+ * one's. Routes with one destination come back unchanged. `random` is in [0, 1).
+ */
+export function pickDestination<R extends RouteConfig | undefined>(route: R, random: number = Math.random()): R {
+  const all = route?.destinations;
+  if (!route || !all || all.length < 2) return route;
+  const total = all.reduce((n, d) => n + d.weight, 0);
+  if (total <= 0) return route;
+  let x = random * total;
+  let picked = all[all.length - 1]!;
+  for (const d of all) {
+    if (d.weight <= 0) continue;
+    if (x < d.weight) {
+      picked = d;
+      break;
+    }
+    x -= d.weight;
+  }
+  const { weight: _weight, ...rest } = picked;
+  return { ...route, ...rest, ...(picked.sni === undefined ? { sni: undefined } : {}) } as R;
+}
+
+/**
+ * The path and authority sent upstream for a request that matched `route` (Higress rewrite
+ * annotations; the plugins saw the original ones). `path` is the request target, query included:
+ * the query string is kept as is.
+ */
+export function upstreamRequest(route: RouteConfig, path: string, authority: string): { path: string; authority: string } {
+  const rw = route.rewrite;
+  if (!rw) return { path, authority };
+  let p = path;
+  if (rw.path !== undefined || rw.regex !== undefined) {
+    const q = path.search(/[?#]/);
+    const bare = q < 0 ? path : path.slice(0, q);
+    const rest = q < 0 ? '' : path.slice(q);
+    let out = bare;
+    if (rw.path !== undefined) {
+      if (route.pathRegex !== undefined || route.pathType === 'Exact') out = rw.path;
+      else {
+        // Higress matches a Prefix path P as "P" exactly or "P/" as prefix, and ends the rewrite with "/".
+        const prefix = route.path.replace(/\/+$/, '');
+        const target = rw.path.endsWith('/') ? rw.path : `${rw.path}/`;
+        out = bare.length <= prefix.length ? target : target + bare.slice(prefix.length + 1);
+      }
+    } else if (rw.regex) {
+      out = bare.replace(new RegExp(rw.regex.pattern, route.ignoreCase ? 'gi' : 'g'), rw.regex.substitution);
+    }
+    p = out + rest;
+  }
+  return { path: p, authority: rw.host ?? authority };
+}
 
 /** Lowercases and drops the port (`Example.COM:8080` → `example.com`, `[::1]:80` → `[::1]`). */
 export function normalizeHost(host: string): string {
@@ -72,11 +215,16 @@ export function hostMatches(pattern: string | undefined, host: string): boolean 
 /**
  * Kubernetes path matching. Exact: the whole path. Prefix: element-wise, ignoring trailing slashes,
  * so `/foo` matches `/foo`, `/foo/` and `/foo/bar` but not `/foobar`; `/` matches everything.
+ * A route with `pathRegex` matches when the expression matches the whole path; `ignoreCase`
+ * compares without case.
  */
-export function pathMatches(route: Pick<RouteConfig, 'path' | 'pathType'>, path: string): boolean {
-  if (route.pathType === 'Exact') return path === route.path;
-  const prefix = route.path.replace(/\/+$/, '');
-  return prefix === '' || path === prefix || path.startsWith(`${prefix}/`);
+export function pathMatches(route: Pick<RouteConfig, 'path' | 'pathType'> & Partial<Pick<RouteConfig, 'pathRegex' | 'ignoreCase'>>, path: string): boolean {
+  if (route.pathRegex !== undefined) return regex(route.pathRegex, route.ignoreCase ? 'i' : '').test(path);
+  const p = route.ignoreCase ? path.toLowerCase() : path;
+  const routePath = route.ignoreCase ? route.path.toLowerCase() : route.path;
+  if (route.pathType === 'Exact') return p === routePath;
+  const prefix = routePath.replace(/\/+$/, '');
+  return prefix === '' || p === prefix || p.startsWith(`${prefix}/`);
 }
 
 function stripQuery(path: string): string {

@@ -10,6 +10,7 @@ import { formatWhere, identityKey, ResolveContext } from './resolve-context.js';
 import { resolveGateway } from './resolve-gateway.js';
 import { resolvePlugins } from './resolve-plugins.js';
 import { resolveRoutes } from './resolve-routes.js';
+import { resolveMcpBridges } from './resolve-mcp-bridge.js';
 import { resolveServices } from './resolve-services.js';
 import type { Config, ConfigOverrides } from './types.js';
 import type { Manifest, ValidateResult } from './validate.js';
@@ -36,6 +37,7 @@ export function resolveConfig(
   const of = <K extends Manifest['kind']>(kind: K) => manifests.filter((m): m is Extract<Manifest, { kind: K }> => m.kind === kind);
 
   const services = resolveServices(of('Service'), ctx);
+  resolveMcpBridges(of('McpBridge'), services, ctx);
   const routes = resolveRoutes(of('Ingress'), services, ctx);
   const ingressNames = new Set(
     documents.flatMap((d) => (d.identity?.kind === 'Ingress' ? [`${d.identity.namespace}/${d.identity.name}`] : [])),

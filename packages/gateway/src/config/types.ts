@@ -79,6 +79,10 @@ export interface ServiceConfig {
   readonly tls: boolean;
   /** Extra cluster host names (`redis.static`, `auth.dns`), as Higress's McpBridge registries give. */
   readonly aliases: readonly string[];
+  /** TLS server name (McpBridge `sni`); default: the endpoint host when it is a name. */
+  readonly sni?: string;
+  /** Set for Services made from an McpBridge registry (`name` and `fqdn` are then `<registry>.<type>`). */
+  readonly registry?: { readonly type: 'static' | 'dns'; readonly bridge: string };
   readonly location: SourceLocation;
 }
 
@@ -91,6 +95,38 @@ export interface ServiceRef {
 
 /** Ingress path types; `ImplementationSpecific` is matched as `Prefix`. */
 export type IngressPathType = 'Exact' | 'Prefix' | 'ImplementationSpecific';
+
+/** A header, query-parameter or cookie condition of a route (Higress match annotations, canary). */
+export interface NamedMatch {
+  /** Header names are lowercase; query-parameter and cookie names as written. */
+  readonly name: string;
+  /** `regex` must match the whole value (Envoy's safe_regex). */
+  readonly type: 'exact' | 'prefix' | 'regex';
+  readonly value: string;
+}
+
+/** One upstream of a route and its share of the traffic (`higress.io/destination`, canary weights). */
+export interface RouteDestination {
+  readonly service: ServiceRef;
+  readonly port: number;
+  readonly endpoints: readonly HostPort[];
+  readonly clusterName: string;
+  /** Connect with TLS (the Service's `tls`, or an `https` McpBridge registry). */
+  readonly tls: boolean;
+  readonly sni?: string;
+  /** Relative weight; the route's destinations are picked per request in proportion. */
+  readonly weight: number;
+}
+
+/** How the request sent upstream differs from the one received (Higress rewrite annotations). */
+export interface RouteRewrite {
+  /** `higress.io/rewrite-path`: replaces the matched prefix (Prefix routes) or the whole path. */
+  readonly path?: string;
+  /** `rewrite-target` on a regex route: every match of `pattern` in the path becomes `substitution` ($1 …). */
+  readonly regex?: { readonly pattern: string; readonly substitution: string };
+  /** `upstream-vhost`: the Host header sent upstream. */
+  readonly host?: string;
+}
 
 /** One Ingress rule × path, flattened. */
 export interface RouteConfig {
@@ -115,6 +151,34 @@ export interface RouteConfig {
   readonly clusterName: string;
   /** True for the route made from `spec.defaultBackend`. */
   readonly isDefaultBackend: boolean;
+  /** Connect to the endpoints with TLS. */
+  readonly tls?: boolean;
+  /** TLS server name when it is not the endpoint host. */
+  readonly sni?: string;
+  /**
+   * Set when the path is a regular expression (`use-regex`, `rewrite-target`): matched against the
+   * whole request path, as Higress's `<path>.*` regex match.
+   */
+  readonly pathRegex?: string;
+  /** `ignore-path-case`: paths compare case-insensitively. */
+  readonly ignoreCase?: boolean;
+  /** `match-method`: the request method must be one of these. */
+  readonly methods?: readonly string[];
+  /** Every header condition must hold (`*-match-header-*`, `canary-by-header`). */
+  readonly headers?: readonly NamedMatch[];
+  /** Every query-parameter condition must hold (`*-match-query-*`). */
+  readonly queryParams?: readonly NamedMatch[];
+  /** Every cookie condition must hold (`canary-by-cookie`). */
+  readonly cookies?: readonly NamedMatch[];
+  readonly rewrite?: RouteRewrite;
+  /**
+   * More than one upstream (weighted `higress.io/destination`, `canary-weight`): each request picks
+   * one in proportion to the weights; the fields above (`service`, `endpoints`, `clusterName` …) are
+   * the first one's.
+   */
+  readonly destinations?: readonly RouteDestination[];
+  /** The canary Ingress (`<namespace>/<name>`) this route was made from, for header/cookie canaries. */
+  readonly canaryOf?: string;
   readonly location: SourceLocation;
 }
 

@@ -16,6 +16,7 @@ import {
   type GatewaySpec,
   type IngressSpec,
   type ManifestKind,
+  type McpBridgeSpec,
   type ServiceSpec,
   type WasmPluginSpec,
 } from './schema/index.js';
@@ -38,7 +39,8 @@ export type Manifest =
   | ManifestBase<'Ingress', IngressSpec>
   | ManifestBase<'WasmPlugin', WasmPluginSpec>
   | ManifestBase<'Service', ServiceSpec>
-  | ManifestBase<'Gateway', GatewaySpec>;
+  | ManifestBase<'Gateway', GatewaySpec>
+  | ManifestBase<'McpBridge', McpBridgeSpec>;
 
 /** The outcome for one document. */
 export interface ValidateResult {

@@ -14,7 +14,7 @@ const ServiceBackendPort = Strict(
   { description: 'exactly one of number or name' },
 );
 
-/** `backend` and `defaultBackend`: only service backends are supported. */
+/** `backend` and `defaultBackend`: a Service, or a McpBridge resource with `higress.io/destination`. */
 export const IngressBackendSchema = Strict({
   service: Type.Optional(
     Strict({
@@ -22,7 +22,16 @@ export const IngressBackendSchema = Strict({
       port: ServiceBackendPort,
     }),
   ),
-  resource: Type.Optional(Type.Unknown({ description: 'not supported by wasmgate' })),
+  resource: Type.Optional(
+    Strict(
+      {
+        apiGroup: Type.Optional(Type.String()),
+        kind: NonEmpty(),
+        name: NonEmpty(),
+      },
+      { description: 'only networking.higress.io McpBridge, with the higress.io/destination annotation' },
+    ),
+  ),
 });
 
 const HttpIngressPath = Strict({
