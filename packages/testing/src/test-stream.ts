@@ -232,10 +232,11 @@ export class TestStream {
    * then the root's plugin_* attributes.
    */
   property(path: string): string | undefined {
-    const segments = [path];
+    // Either form a plugin sends: `response.code_details` or `response\0code_details`.
+    const segments = path.includes('\0') ? path.split('\0') : [path];
     const builtin = this.#http.property(segments);
     if (builtin !== undefined) return propertyText(builtin);
-    const stored = this.#http.storedProperty(path);
+    const stored = this.#http.storedProperty(segments.join('.'));
     if (stored !== undefined) return stored;
     const v = this.#env.filters[this.#env.mainIndex]?.root.property(segments);
     return v === undefined ? undefined : propertyText(v);

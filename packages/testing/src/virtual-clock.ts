@@ -66,7 +66,10 @@ export class VirtualClock {
 
   /** Wall clock in ns (proxy_get_current_time_nanoseconds, WASI realtime clock). */
   nowNanos(): bigint {
-    return BigInt(Math.round(this.now * 1e6));
+    // Whole milliseconds in BigInt: ms × 1e6 as a double (about 1.7e18) is past 2^53 and would
+    // lose the last digits, so request.duration would not be exactly what the test advanced.
+    const ms = Math.floor(this.now);
+    return BigInt(ms) * 1_000_000n + BigInt(Math.round((this.now - ms) * 1e6));
   }
 
   /** Monotonic clock in ns; starts at 1 s rather than 0, which some runtimes treat as unset. */
