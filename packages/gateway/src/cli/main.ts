@@ -2,21 +2,43 @@
  * The wasmgate CLI. The only module that touches `process`: it builds a CliIo and lazily imports the
  * command (vite's pattern), so `wasmgate inspect` never loads the HTTP stack.
  */
+import { readFileSync } from 'node:fs';
 import type { CliIo, CommandRunner } from './io.js';
+import { COMMAND_SPECS } from './specs.js';
 
 const OCI_COMMAND = './commands/oci.js';
 
-const COMMANDS: Record<string, { load: () => Promise<{ run: CommandRunner }>; summary: string }> = {
-  serve: { load: () => import('./commands/serve.js'), summary: 'serve traffic from Ingress + WasmPlugin manifests' },
-  run: { load: () => import('./commands/run.js'), summary: 'run one plugin on every request (echo backend by default)' },
-  validate: { load: () => import('./commands/validate.js'), summary: 'check manifests and list every error with its location' },
-  inspect: { load: () => import('./commands/inspect.js'), summary: 'show a plugin\'s ABI version, toolchain, exports and imports' },
+const COMMANDS: Record<string, () => Promise<{ run: CommandRunner }>> = {
+  serve: () => import('./commands/serve.js'),
+  run: () => import('./commands/run.js'),
+  validate: () => import('./commands/validate.js'),
+  inspect: () => import('./commands/inspect.js'),
   // Held in a variable so the CLI builds even on a checkout without the OCI command compiled in.
-  oci: { load: () => import(OCI_COMMAND) as Promise<{ run: CommandRunner }>, summary: 'push/pull plugins to/from an OCI registry' },
+  oci: () => import(OCI_COMMAND) as Promise<{ run: CommandRunner }>,
 };
 
+/** The version of the wasmgate package (packages/gateway/package.json, next to dist/). */
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 function usage(): string {
-  return ['usage: wasmgate <command> [options]', '', ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(9)} ${c.summary}`)].join('\n');
+  return [
+    'usage: wasmgate <command> [options]',
+    '',
+    'commands:',
+    ...COMMAND_SPECS.map((c) => `  ${c.name.padEnd(9)} ${c.summary}`),
+    '',
+    'options:',
+    '  -h, --help     print this help (after a command: that command\'s options)',
+    '  -v, --version  print the version',
+    '',
+    'Run "wasmgate <command> --help" for a command\'s options.',
+  ].join('\n');
 }
 
 /*
@@ -79,14 +101,21 @@ if (launcher !== undefined) {
 }
 
 const [name, ...rest] = process.argv.slice(2);
-if (!name || name === '--help' || name === '-h' || name === 'help') {
-  io.out(usage());
+if (name === '--version' || name === '-v' || name === 'version') {
+  io.out(`wasmgate ${version()}`);
+  process.exit(0);
+}
+// `wasmgate help serve` is `wasmgate serve --help`.
+const helpFor = name === 'help' && rest[0] !== undefined && COMMANDS[rest[0]] ? rest[0] : undefined;
+if (!name || ((name === '--help' || name === '-h' || name === 'help') && !helpFor)) {
+  if (name) io.out(usage());
+  else io.err(`error WG_CLI_USAGE: no command given\n${usage()}`);
   process.exit(name ? 0 : 2);
 }
-const cmd = COMMANDS[name];
-if (!cmd) {
-  io.err(`error WG_CLI_UNKNOWN_COMMAND: unknown command "${name}"\n${usage()}`);
+const load = COMMANDS[helpFor ?? name];
+if (!load) {
+  io.err(`error WG_CLI_UNKNOWN_COMMAND: unknown command "${name}"${name.startsWith('-') ? ' (options go after the command)' : ''}\n${usage()}`);
   process.exit(2);
 }
-const code = await (await cmd.load()).run(rest, io);
+const code = await (await load()).run(helpFor ? ['--help'] : rest, io);
 process.exit(code);

@@ -3,6 +3,13 @@ import { WasmgateError } from '@wasmgate/host';
 import type { CliIo } from './io.js';
 
 export function renderError(io: CliIo, e: unknown): number {
+  if (e instanceof WasmgateError && e.code === 'WG_CLI_USAGE') {
+    // One line saying what is wrong, then the command's usage (the details) as it is.
+    io.err(`error ${e.code}: ${e.message}`);
+    for (const d of e.details) io.err(d);
+    if (e.details.length === 0 && e.hint) io.err(`hint: ${e.hint}`);
+    return e.exit;
+  }
   if (e instanceof WasmgateError) {
     io.err(`error ${e.code}: ${e.message}`);
     const where = e.formatLocation();

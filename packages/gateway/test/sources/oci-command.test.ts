@@ -74,7 +74,10 @@ describe('wasmgate oci push / pull', { skip: reg.skip ?? false }, () => {
     }
     const help = captureIo(dir);
     assert.equal(await run(['--help'], help), 0);
-    assert.match(help.stdout[0] ?? '', /^usage: wasmgate oci push/);
+    assert.match(help.stdout.join('\n'), /^usage: wasmgate oci <push\|pull> …\n[^]*wasmgate oci push <plugin\.wasm> <registry\/repo:tag>[^]*wasmgate oci pull /);
+    const pushHelp = captureIo(dir);
+    assert.equal(await run(['push', '--help'], pushHelp), 0);
+    assert.match(pushHelp.stdout.join('\n'), /^usage: wasmgate oci push [^]*--readme <README\.md>[^]*--pull-secret <config\.json>/);
   });
 
   test('credentials come from --pull-secret or $DOCKER_CONFIG/config.json', async () => {

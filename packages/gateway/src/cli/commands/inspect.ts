@@ -6,17 +6,20 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { compileForInspect, WasmgateError } from '@wasmgate/host';
 import type { CliIo, CommandRunner } from '../io.js';
+import { parseCommand, usageText } from '../options.js';
 import { renderError } from '../render-error.js';
+import { INSPECT } from '../specs.js';
 import '../errors.js';
 
 export const run: CommandRunner = async (args: string[], io: CliIo) => {
-  const json = args.includes('--json');
-  const file = args.find((a) => !a.startsWith('--'));
-  if (!file) {
-    io.err('usage: wasmgate inspect <plugin.wasm> [--json]');
-    return 2;
-  }
   try {
+    const parsed = parseCommand(INSPECT, args);
+    if (parsed.help) {
+      io.out(usageText(INSPECT));
+      return 0;
+    }
+    const json = parsed.values.json === true;
+    const file = parsed.positionals[0]!;
     let bytes: Uint8Array;
     try {
       bytes = readFileSync(resolve(io.cwd, file));

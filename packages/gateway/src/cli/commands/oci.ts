@@ -6,38 +6,15 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { WasmgateError } from '@wasmgate/host';
 import { fetchPlugin, parseOciRef, pushPlugin } from '../../plugins/sources/index.js';
 import { sourceError } from '../../plugins/sources/errors.js';
 import type { CliIo, CommandRunner } from '../io.js';
-import { CLI_ERRORS } from '../errors.js';
+import { parseCommand, usageError, usageText, type CommandSpec } from '../options.js';
 import { renderError } from '../render-error.js';
+import { OCI, OCI_PULL, OCI_PUSH } from '../specs.js';
 
-const USAGE = [
-  'usage: wasmgate oci push <plugin.wasm> <registry/repo:tag> [--readme README.md] [--spec spec.yaml] [--plain-http] [--pull-secret config.json]',
-  '       wasmgate oci pull <registry/repo:tag|registry/repo@sha256:…> [-o plugin.wasm] [--sha256 <manifest digest>] [--plain-http] [--pull-secret config.json]',
-  '  --plain-http    talk to the registry over HTTP instead of HTTPS (local/test registries)',
-  '  --pull-secret   Docker config JSON with credentials (default: $DOCKER_CONFIG/config.json or ~/.docker/config.json)',
-  '  --sha256        expected image manifest digest, as in a WasmPlugin\'s sha256 field',
-  '  -o, --output    where to write the module (default plugin.wasm)',
-];
-
-const OPTIONS = {
-  readme: { type: 'string' },
-  spec: { type: 'string' },
-  'plain-http': { type: 'boolean' },
-  'pull-secret': { type: 'string' },
-  sha256: { type: 'string' },
-  output: { type: 'string', short: 'o' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-type Values = { readme?: string; spec?: string; 'plain-http'?: boolean; 'pull-secret'?: string; sha256?: string; output?: string; help?: boolean };
-
-function usageError(message: string): WasmgateError {
-  return new WasmgateError('WG_CLI_USAGE', message, { hint: CLI_ERRORS.WG_CLI_USAGE.hint, details: USAGE });
-}
+type Values = { readme?: string; spec?: string; 'plain-http'?: boolean; 'pull-secret'?: string; sha256?: string; output?: string };
 
 /** The credentials file: the flag, else Docker's own config when it exists (as docker and oras do). */
 function pullSecret(values: Values, io: CliIo): string | undefined {
@@ -58,8 +35,7 @@ async function readSide(path: string | undefined, io: CliIo, ref: string): Promi
 }
 
 async function push(positionals: string[], values: Values, io: CliIo, signal: AbortSignal): Promise<number> {
-  const [file, ref, ...extra] = positionals;
-  if (!file || !ref || extra.length > 0) throw usageError('oci push needs <plugin.wasm> and <registry/repo:tag>');
+  const [file, ref] = positionals as [string, string];
   // Reading through fetchPlugin gives the same file and "not Wasm" errors as the gateway.
   const wasm = await fetchPlugin(file, { baseDir: io.cwd, cacheDir: false, signal });
   const result = await pushPlugin(wasm.bytes, ref, {
@@ -78,8 +54,7 @@ async function push(positionals: string[], values: Values, io: CliIo, signal: Ab
 }
 
 async function pull(positionals: string[], values: Values, io: CliIo, signal: AbortSignal): Promise<number> {
-  const [ref, ...extra] = positionals;
-  if (!ref || extra.length > 0) throw usageError('oci pull needs one image reference');
+  const [ref] = positionals as [string];
   const url = ref.startsWith('oci://') ? ref : `oci://${ref}`;
   const registry = parseOciRef(url).registry;
   const got = await fetchPlugin(url, {
@@ -105,23 +80,33 @@ async function pull(positionals: string[], values: Values, io: CliIo, signal: Ab
 /** Runs `wasmgate oci <push|pull> …`. */
 export const run: CommandRunner = async (args, io) => {
   const [sub, ...rest] = args;
+  const SUBS: Record<string, CommandSpec> = { push: OCI_PUSH, pull: OCI_PULL };
+  let spec: CommandSpec;
   let values: Values;
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true }));
-  } catch (cause) {
-    return renderError(io, usageError(cause instanceof Error ? cause.message : String(cause)));
-  }
-  if (values.help || sub === '--help' || sub === '-h' || sub === 'help') {
-    for (const line of USAGE) io.out(line);
-    return 0;
+    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+      if (sub === undefined) throw usageError(OCI, 'oci needs a sub-command: push or pull');
+      io.out(usageText(OCI));
+      return 0;
+    }
+    const found = SUBS[sub];
+    if (!found) throw usageError(OCI, `unknown oci sub-command "${sub}": push or pull`);
+    spec = found;
+    const parsed = parseCommand(spec, rest);
+    if (parsed.help) {
+      io.out(usageText(spec));
+      return 0;
+    }
+    values = parsed.values as Values;
+    positionals = [...parsed.positionals];
+  } catch (e) {
+    return renderError(io, e);
   }
   const controller = new AbortController();
   void io.stopSignal.then(() => controller.abort(new Error('interrupted')));
   try {
-    if (sub === 'push') return await push(positionals, values, io, controller.signal);
-    if (sub === 'pull') return await pull(positionals, values, io, controller.signal);
-    throw usageError(sub ? `unknown oci subcommand "${sub}"` : 'oci needs a subcommand: push or pull');
+    return spec === OCI_PUSH ? await push(positionals, values, io, controller.signal) : await pull(positionals, values, io, controller.signal);
   } catch (e) {
     return renderError(io, e);
   }

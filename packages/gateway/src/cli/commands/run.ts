@@ -1,46 +1,87 @@
 /**
- * `wasmgate run <plugin.wasm> [--config JSON|@file] [--upstream URL] [--listen HOST:PORT] [--admin HOST:PORT]`
- * The one-plugin quickstart: the plugin on every request, forwarding to the upstream or, without
- * one, to a built-in echo backend that answers with the request it received as JSON. It writes the
- * equivalent manifests to a temp folder and serves them, so `run` behaves exactly like `serve`.
+ * `wasmgate run <plugin.wasm> [--config JSON|YAML|@file] [--upstream URL] [--listen HOST:PORT] [--admin HOST:PORT] [--fail-open]`
+ * (options and usage: `../specs.ts`, RUN). The one-plugin quickstart: the plugin on every request,
+ * forwarding to the upstream or, without one, to a built-in echo backend that answers with the
+ * request it received as JSON. It writes the equivalent manifests to a temp folder and serves them,
+ * so `run` behaves exactly like `serve`.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { WasmgateError } from '@wasmgate/host';
+import { parse as parseYaml } from 'yaml';
 import { Gateway } from '../../gateway.js';
 import { createLogger } from '../../logger.js';
 import { createEchoBackend } from '../../services/echo-backend.js';
 import type { CliIo, CommandRunner } from '../io.js';
+import { parseCommand, usageError, usageText } from '../options.js';
 import { renderError } from '../render-error.js';
+import { RUN } from '../specs.js';
 
-export const run: CommandRunner = async (args: string[], io: CliIo) => {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string' }, upstream: { type: 'string' }, listen: { type: 'string' }, admin: { type: 'string' }, 'fail-open': { type: 'boolean' } } });
-  } catch (e) {
-    io.err(`error WG_CLI_USAGE: ${(e as Error).message}`);
-    return 2;
-  }
-  const wasm = parsed.positionals[0];
-  if (!wasm) {
-    io.err('usage: wasmgate run <plugin.wasm> [--config JSON|@file] [--upstream URL] [--listen HOST:PORT]');
-    return 2;
-  }
-  const { values } = parsed;
-  let configText = values.config ?? '';
-  if (configText.startsWith('@')) configText = readFileSync(resolve(io.cwd, configText.slice(1)), 'utf8');
-  let configObj: unknown = undefined;
-  if (configText.trim()) {
+/**
+ * The plugin configuration from `--config`: inline or `@file`, JSON or YAML (JSON is YAML, so one
+ * parser reads both; Higress READMEs give plugin configuration as YAML). It must be a mapping.
+ */
+export function parsePluginConfig(given: string | undefined, cwd: string): Record<string, unknown> | undefined {
+  if (given === undefined) return undefined;
+  let text = given;
+  let from = '--config';
+  if (given.startsWith('@')) {
+    const file = resolve(cwd, given.slice(1));
+    from = `--config ${given}`;
     try {
-      configObj = JSON.parse(configText);
+      text = readFileSync(file, 'utf8');
     } catch (e) {
-      io.err(`error WG_CLI_USAGE: --config is not valid JSON: ${(e as Error).message}\nhint: pass a JSON object, e.g. --config '{"content":"hello"}', or @file.json`);
-      return 2;
+      throw new WasmgateError('WG_CLI_FILE', `cannot read ${given.slice(1)}: ${(e as Error).message}`, { exit: 2 });
     }
   }
-  const echo = values.upstream ? undefined : await createEchoBackend();
-  const up = values.upstream ? new URL(values.upstream) : new URL(`http://${echo!.host}:${echo!.port}`);
+  if (!text.trim()) return undefined;
+  let value: unknown;
+  try {
+    value = parseYaml(text, { prettyErrors: false, uniqueKeys: true });
+  } catch (e) {
+    throw usageError(RUN, `${from} is not valid JSON or YAML: ${(e as Error).message.split('\n')[0]} (e.g. --config '{"content":"hello"}', --config 'content: hello' or --config @config.yaml)`);
+  }
+  if (value === null || value === undefined) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw usageError(RUN, `${from} must be a mapping (a JSON object or YAML keys), got ${Array.isArray(value) ? 'a list' : JSON.stringify(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+export const run: CommandRunner = async (args: string[], io: CliIo) => {
+  let values: { config?: string; upstream?: string; listen?: string; admin?: string; 'fail-open'?: boolean };
+  let wasm: string;
+  let configObj: Record<string, unknown> | undefined;
+  let upstream: URL | undefined;
+  try {
+    const parsed = parseCommand(RUN, args);
+    if (parsed.help) {
+      io.out(usageText(RUN));
+      return 0;
+    }
+    values = parsed.values as typeof values;
+    wasm = parsed.positionals[0]!;
+    configObj = parsePluginConfig(values.config, io.cwd);
+    if (values.upstream !== undefined) {
+      upstream = URL.canParse(values.upstream) ? new URL(values.upstream) : undefined;
+      if (!upstream || (upstream.protocol !== 'http:' && upstream.protocol !== 'https:') || upstream.hostname === '') {
+        throw usageError(RUN, `--upstream must be an http:// or https:// URL, not "${values.upstream}"`);
+      }
+    }
+    // Checked here so the error names the file as typed, not the temp manifest run writes.
+    let isFile = false;
+    try {
+      isFile = statSync(resolve(io.cwd, wasm)).isFile();
+    } catch (e) {
+      throw new WasmgateError('WG_CLI_FILE', `cannot read ${wasm}: ${(e as { code?: string }).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { exit: 2 });
+    }
+    if (!isFile) throw new WasmgateError('WG_CLI_FILE', `cannot read ${wasm}: not a file`, { exit: 2 });
+  } catch (e) {
+    return renderError(io, e);
+  }
+  const echo = upstream ? undefined : await createEchoBackend();
+  const up = upstream ?? new URL(`http://${echo!.host}:${echo!.port}`);
   const dir = mkdtempSync(join(tmpdir(), 'wasmgate-run-'));
   const manifest = [
     { apiVersion: 'wasmgate.io/v1alpha1', kind: 'Service', metadata: { name: 'upstream', namespace: 'default' }, spec: { endpoints: [`${up.hostname}:${up.port || (up.protocol === 'https:' ? 443 : 80)}`], tls: up.protocol === 'https:' } },

@@ -1,47 +1,63 @@
 /**
- * `wasmgate serve --config <file|dir> [--config …] [--listen HOST:PORT] [--admin HOST:PORT]
- *                [--workers N] [--access-log stdout|FILE] [--no-watch] [--log-level LEVEL]`
+ * `wasmgate serve --config <file|dir> [--config …] [options]`: options and usage are in
+ * `../specs.ts` (SERVE). A broken config is refused with the report `validate` prints.
  */
 import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { LogLevel } from '@wasmgate/host';
 import { loadConfig } from '../../config/index.js';
 import { Gateway } from '../../gateway.js';
 import { createLogger } from '../../logger.js';
 import type { CliIo, CommandRunner } from '../io.js';
+import { parseCommand, usageError, usageText } from '../options.js';
 import { renderError } from '../render-error.js';
+import { SERVE } from '../specs.js';
 import { formatReport } from './validate.js';
 
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'critical'];
+
+interface ServeFlags {
+  readonly config: string[];
+  readonly listen?: string;
+  readonly admin?: string;
+  readonly workers?: number;
+  readonly accessLog?: string;
+  readonly logLevel?: string;
+  readonly noWatch: boolean;
+}
+
+/** The options, checked; a WG_CLI_USAGE error otherwise. */
+function flags(values: Record<string, unknown>): ServeFlags {
+  const v = values as { config?: string[]; listen?: string; admin?: string; workers?: string; 'access-log'?: string; 'log-level'?: string; 'no-watch'?: boolean };
+  if (!v.config?.length) throw usageError(SERVE, 'serve needs --config <file|dir> (try "wasmgate serve --config examples/mock-response")');
+  if (v['log-level'] !== undefined && !LEVELS.includes(v['log-level'])) {
+    throw usageError(SERVE, `--log-level must be one of ${LEVELS.join(', ')}, not "${v['log-level']}"`);
+  }
+  const workers = v.workers === undefined ? undefined : Number(v.workers);
+  if (workers !== undefined && (!/^\d+$/.test(v.workers!) || workers < 1 || workers > 256)) {
+    throw usageError(SERVE, `--workers must be a whole number from 1 to 256, not "${v.workers}" (leave it out to run one worker per CPU)`);
+  }
+  return {
+    config: v.config, noWatch: v['no-watch'] === true,
+    ...(v.listen !== undefined ? { listen: v.listen } : {}), ...(v.admin !== undefined ? { admin: v.admin } : {}),
+    ...(workers !== undefined ? { workers } : {}), ...(v['access-log'] !== undefined ? { accessLog: v['access-log'] } : {}),
+    ...(v['log-level'] !== undefined ? { logLevel: v['log-level'] } : {}),
+  };
+}
+
 export const run: CommandRunner = async (args: string[], io: CliIo) => {
-  let values;
+  let values: ServeFlags;
   try {
-    ({ values } = parseArgs({
-      args, allowPositionals: false,
-      options: {
-        config: { type: 'string', multiple: true, short: 'c' },
-        listen: { type: 'string' }, admin: { type: 'string' }, 'access-log': { type: 'string' }, workers: { type: 'string' },
-        'no-watch': { type: 'boolean' }, 'log-level': { type: 'string' },
-      },
-    }));
+    const parsed = parseCommand(SERVE, args);
+    if (parsed.help) {
+      io.out(usageText(SERVE));
+      return 0;
+    }
+    values = flags(parsed.values);
   } catch (e) {
-    io.err(`error WG_CLI_USAGE: ${(e as Error).message}\nusage: wasmgate serve --config <file|dir> [--listen HOST:PORT] [--admin HOST:PORT]`);
-    return 2;
+    return renderError(io, e);
   }
-  if (!values.config?.length) {
-    io.err('error WG_CLI_USAGE: serve needs --config <file|dir>\nhint: try "wasmgate serve --config examples/mock-response"');
-    return 2;
-  }
-  const levels = ['trace', 'debug', 'info', 'warn', 'error', 'critical'];
-  if (values['log-level'] !== undefined && !levels.includes(values['log-level'])) {
-    io.err(`error WG_CLI_USAGE: --log-level must be one of ${levels.join(', ')}`);
-    return 2;
-  }
-  const workers = values.workers === undefined ? undefined : Number(values.workers);
-  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 256)) {
-    io.err(`error WG_CLI_USAGE: --workers must be a whole number from 1 to 256, not "${values.workers}"\nhint: leave it out to run one worker per CPU`);
-    return 2;
-  }
+  const workers = values.workers;
   const configPaths = values.config.map((c) => resolve(io.cwd, c));
   const overrides = {
     ...(values.listen ? { listen: values.listen } : {}), ...(values.admin ? { admin: values.admin } : {}),
@@ -54,13 +70,13 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
     return 2;
   }
   // Flags win over the Gateway manifest's spec.logLevel / spec.accessLog.
-  const level = values['log-level'] ?? checked.config?.gateway.logLevel ?? 'info';
-  const logger = createLogger((l) => io.err(l), levels.indexOf(level) as LogLevel);
-  const accessLog = accessLogWriter(values['access-log'] ?? checked.config?.gateway.accessLog, io);
+  const level = values.logLevel ?? checked.config?.gateway.logLevel ?? 'info';
+  const logger = createLogger((l) => io.err(l), LEVELS.indexOf(level) as LogLevel);
+  const accessLog = accessLogWriter(values.accessLog ?? checked.config?.gateway.accessLog, io);
   try {
     const gw = await Gateway.start({
       configPaths, overrides,
-      logger, watch: !values['no-watch'], ...(accessLog ? { accessLog } : {}),
+      logger, watch: !values.noWatch, ...(accessLog ? { accessLog } : {}),
     });
     const a = gw.address;
     const admin = gw.adminAddress;

@@ -1,20 +1,17 @@
 /**
- * `wasmgate validate --config <file|dir> [--config …] [--json]`: runs the config pipeline, prints
- * every error and warning, never starts a server. Exit 2 when there is any error, else 0.
+ * `wasmgate validate --config <file|dir> [--config …] [--json] [--strict]`: runs the config
+ * pipeline `serve` and hot reload run (`loadConfig`), prints every error and warning, never starts
+ * a server. Exit 2 when there is any error (with `--strict`, any warning too), else 0.
  * `formatReport` is shared with `serve`, which refuses to start with the same report.
  * @module
  */
 import { relative, isAbsolute } from 'node:path';
-import { parseArgs } from 'node:util';
 import { lookupSpec, type WasmgateError } from '@wasmgate/host';
 import { loadConfig } from '../../config/index.js';
 import type { CommandRunner } from '../io.js';
-
-const USAGE = [
-  'usage: wasmgate validate --config <file|dir> [--config <file|dir> …] [--json]',
-  '  --config, -c  a manifest file, or a directory of *.yaml/*.yml files (repeatable)',
-  '  --json        print a JSON report instead of text',
-];
+import { parseCommand, usageError, usageText } from '../options.js';
+import { renderError } from '../render-error.js';
+import { VALIDATE } from '../specs.js';
 
 /** Options for {@link formatReport}. */
 export interface ReportOptions {
@@ -92,36 +89,27 @@ function toJson(e: WasmgateError): JsonProblem {
 
 /** Runs `wasmgate validate`. */
 export const run: CommandRunner = async (args, io) => {
-  let values: { config?: string[]; json?: boolean; help?: boolean };
-  let positionals: string[];
+  let values: { config?: string[]; json?: boolean; strict?: boolean };
+  let positionals: readonly string[];
   try {
-    ({ values, positionals } = parseArgs({
-      args,
-      options: {
-        config: { type: 'string', short: 'c', multiple: true },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-      strict: true,
-    }));
-  } catch (cause) {
-    io.err(`error: ${cause instanceof Error ? cause.message : String(cause)}`);
-    for (const line of USAGE) io.err(line);
-    return 2;
+    const parsed = parseCommand(VALIDATE, args);
+    if (parsed.help) {
+      io.out(usageText(VALIDATE));
+      return 0;
+    }
+    values = parsed.values as typeof values;
+    positionals = parsed.positionals;
+    // Bare paths are accepted too (`wasmgate validate deploy/`), as kubectl users expect.
+    if ((values.config ?? []).length + positionals.length === 0) throw usageError(VALIDATE, 'no config given: wasmgate validate --config <file|dir>');
+  } catch (e) {
+    return renderError(io, e);
   }
-  if (values.help) {
-    for (const line of USAGE) io.out(line);
-    return 0;
-  }
-  // Bare paths are accepted too (`wasmgate validate deploy/`), as kubectl users expect.
   const paths = [...(values.config ?? []), ...positionals];
-  if (paths.length === 0) {
-    io.err('error: no config given');
-    for (const line of USAGE) io.err(line);
-    return 2;
-  }
-  const result = loadConfig(paths, { cwd: io.cwd });
+  const loaded = loadConfig(paths, { cwd: io.cwd });
+  // --strict: every warning counts as an error, in file order with the errors.
+  const result = values.strict && loaded.warnings.length > 0
+    ? { ...loaded, config: undefined, errors: inFileOrder([...loaded.errors, ...loaded.warnings], loaded.sources), warnings: [] }
+    : loaded;
   const exit = result.errors.length > 0 ? 2 : 0;
   if (values.json) {
     const report: JsonReport = {
@@ -143,3 +131,9 @@ export const run: CommandRunner = async (args, io) => {
   }
   return exit;
 };
+
+/** Problems in the order a reader meets them: file (as read), line, column. */
+function inFileOrder(problems: WasmgateError[], files: readonly string[]): WasmgateError[] {
+  const rank = (e: WasmgateError) => (e.location?.file === undefined ? -1 : files.indexOf(e.location.file));
+  return [...problems].sort((a, b) => rank(a) - rank(b) || (a.location?.line ?? 0) - (b.location?.line ?? 0) || (a.location?.col ?? 0) - (b.location?.col ?? 0));
+}
