@@ -66,7 +66,7 @@ export function createNodePorts(config: Config, logger: Logger, stores: SharedSt
       const get = (n: string) => req.headers.find(([k]) => k === n)?.[1] ?? '';
       const headers = req.headers.filter(([k]) => !k.startsWith(':'));
       return httpCallout(
-        { host: endpoint.host, port: endpoint.port, tls: target.service.tls, method: get(':method'), path: get(':path'), authority: get(':authority'), headers, body: req.body, timeoutMs: req.timeoutMs },
+        { host: endpoint.host, port: endpoint.port, tls: target.service.tls, servername: target.service.sni, method: get(':method'), path: get(':path'), authority: get(':authority'), headers, body: req.body, timeoutMs: req.timeoutMs },
         { agent },
       ).then((r) => ({ headers: r.headers, body: r.body, trailers: r.trailers }), (e: unknown) => {
         const answer = envoyAnswerFor(e);

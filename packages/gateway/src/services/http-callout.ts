@@ -28,6 +28,8 @@ export interface CalloutRequest {
   readonly port: number;
   /** Chosen per cluster by the gateway (Envoy ignores `:scheme`). */
   readonly tls?: boolean | undefined;
+  /** TLS server name (an McpBridge registry's `sni`); default: from the authority. */
+  readonly servername?: string | undefined;
   readonly method: string;
   readonly path: string;
   /** Sent as `host`. */
@@ -139,7 +141,7 @@ function attempt(req: CalloutRequest, opts: CalloutOptions): Promise<CalloutResp
     };
     const common = { host: req.host, port: req.port, method, path: req.path, headers: raw, setHost: false };
     const r = req.tls
-      ? https.request({ ...common, ...opts.tls, servername: opts.tls?.servername ?? sniName(req.authority), agent: opts.agent.https })
+      ? https.request({ ...common, ...opts.tls, servername: req.servername ?? opts.tls?.servername ?? sniName(req.authority), agent: opts.agent.https })
       : http.request({ ...common, agent: opts.agent.http });
     const timer = req.timeoutMs > 0
       ? setTimeout(() => finish(new CalloutError('timeout', `callout to ${target} timed out after ${req.timeoutMs} ms`)), req.timeoutMs)

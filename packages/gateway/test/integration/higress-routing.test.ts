@@ -5,9 +5,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import { join } from 'node:path';
 import {
-  Cleanup, KITCHEN_SINK, listenServer, send, service, startGateway, startUpstream, wasmPlugin,
+  Cleanup, KITCHEN_SINK, REPO_ROOT, listenServer, send, service, startGateway, startUpstream, wasmPlugin,
   type Manifest, type SeenRequest, type TestGateway, type Upstream,
 } from '../helpers/gateway.js';
 
@@ -29,7 +32,20 @@ describe('Higress McpBridge and routing annotations through the gateway', () => 
   let b: Upstream;
   let registry: Upstream;
   let calls: SeenRequest[];
+  /** SNI names the TLS server saw in ClientHellos. */
+  const sniSeen: string[] = [];
   before(async () => {
+    // A TLS server with a self-signed certificate: the gateway verifies certificates, so the
+    // handshake fails after the ClientHello, whose SNI is recorded.
+    const tlsDir = join(REPO_ROOT, 'packages/gateway/test/fixtures/tls');
+    const tlsServer = https.createServer({
+      key: readFileSync(join(tlsDir, 'self-signed.key')), cert: readFileSync(join(tlsDir, 'self-signed.crt')),
+      SNICallback: (name, cb) => { sniSeen.push(name); cb(null); },
+    }, (_req, res) => res.end('tls'));
+    tlsServer.on('tlsClientError', () => {});
+    await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', r));
+    bag.after(() => new Promise((r) => { tlsServer.closeAllConnections(); tlsServer.close(r); }));
+    const tlsPort = (tlsServer.address() as { port: number }).port;
     a = await startUpstream(bag, (_s, res) => res.writeHead(200).end('from a'));
     b = await startUpstream(bag, (_s, res) => res.writeHead(200).end('from b'));
     registry = await startUpstream(bag, (_s, res) => res.writeHead(200).end('from registry'));
@@ -45,8 +61,7 @@ describe('Higress McpBridge and routing annotations through the gateway', () => 
         registries: [
           { type: 'static', name: 'backend', domain: `127.0.0.1:${registry.port}`, port: 80 },
           { type: 'static', name: 'auth', domain: `127.0.0.1:${callout.port}`, port: 80 },
-          // TLS to a plain HTTP server: the handshake fails, which shows TLS was used.
-          { type: 'static', name: 'secure', domain: `127.0.0.1:${a.port}`, port: 443, protocol: 'https' },
+          { type: 'static', name: 'secure', domain: `127.0.0.1:${tlsPort}`, port: 443, protocol: 'HTTPS', sni: 'tls.example' },
         ],
       },
     };
@@ -58,6 +73,8 @@ describe('Higress McpBridge and routing annotations through the gateway', () => 
       annotated('split', 'split.test', '/', { 'higress.io/destination': '100% backend.static:80\n0% svc-a.default.svc.cluster.local:80' }, 'mcp'),
       annotated('tls', 'tls.test', '/', { 'higress.io/destination': 'secure.static:443' }, 'mcp'),
       annotated('callout', 'callout.test', '/', {}, 'svc-a'),
+      annotated('tls-callout', 'tls-callout.test', '/', {}, 'svc-a'),
+      wasmPlugin('ks-tls', KITCHEN_SINK, { defaultConfig: { calloutCluster: 'outbound|443||secure.static' }, wasmgate: { scope: { routes: ['default/tls-callout'] } } }),
       wasmPlugin('ks-callout', KITCHEN_SINK, { defaultConfig: { calloutCluster: 'outbound|80||auth.static' }, wasmgate: { scope: { routes: ['default/callout'] } } }),
       wasmPlugin('ks-props', KITCHEN_SINK, { wasmgate: { scope: { routes: ['default/bridged'] } } }),
       annotated('match-plain', 'match.test', '/api', {}, 'svc-a'),
@@ -91,11 +108,16 @@ describe('Higress McpBridge and routing annotations through the gateway', () => 
     for (let i = 0; i < 5; i++) assert.equal((await get('split.test')).body, 'from registry');
   });
 
-  test('an https registry is reached over TLS (a plain-HTTP endpoint fails the handshake: 503)', async () => {
-    const before = a.requests.length;
+  test('an https registry is reached over TLS with its sni, from a route and from a callout (self-signed: rejected, 503)', async () => {
     const r = await get('tls.test');
     assert.equal(r.status, 503, r.body);
-    assert.equal(a.requests.length, before, 'no plain HTTP request reached the endpoint');
+    assert.deepEqual(sniSeen, ['tls.example']);
+    const before = a.requests.length;
+    const c = await get('tls-callout.test', '/', { 'x-fixture-mode': 'callout' });
+    assert.equal(c.status, 200, c.body);
+    assert.equal(a.requests.length, before + 1);
+    assert.equal(a.requests.at(-1)!.headers['x-callout-status'], '503', 'the failed handshake reaches the plugin as a 503 answer');
+    assert.deepEqual(sniSeen, ['tls.example', 'tls.example']);
   });
 
   test('a kitchen-sink callout to outbound|80||auth.static reaches the McpBridge static service', async () => {
