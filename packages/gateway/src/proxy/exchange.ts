@@ -3,6 +3,7 @@
  * back. This file is the adapter between Node's http objects and the host's neutral stream model.
  */
 import { randomUUID } from 'node:crypto';
+import { threadId } from 'node:worker_threads';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   ERROR_CODE_HEADER, HeaderMap, HttpStream, ResponseFlag, utf8Encode, type ChainFilter, type Peer, type StreamFacts, type StreamSink,
@@ -27,6 +28,11 @@ export interface ExchangeContext {
 
 const NO_BODY = new Uint8Array(0);
 let nextConnectionId = 1;
+/**
+ * connection.id must be unique in the process, and every worker thread counts its own connections:
+ * the low 16 bits carry the thread id (Node numbers threads from 1; the main thread is 0).
+ */
+const connectionIdTag = BigInt(threadId & 0xffff);
 const connectionIds = new WeakMap<object, number>();
 
 export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: ExchangeContext): void {
@@ -199,7 +205,7 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
     scheme: 'http',
     source: peer(socket.remoteAddress, socket.remotePort),
     destination: peer(socket.localAddress, socket.localPort),
-    connectionId: BigInt(connectionIds.get(socket) ?? 0),
+    connectionId: (BigInt(connectionIds.get(socket) ?? 0) << 16n) | connectionIdTag,
     requestedServerName: '', // plain-text listeners only
     listenerDirection: LISTENER_OUTBOUND,
     routeName: () => route?.name,
