@@ -7,7 +7,8 @@
  * the CLI through `npx wasmgate` (validate, inspect, --version when the CLI has it), a plain node:test
  * file using `@wasmgate/testing` on a fixture .wasm, `import { Gateway } from 'wasmgate'` serving a
  * request on 127.0.0.1, the published types under `tsc --strict`, and the launcher on the machine's
- * old Node (20): WG_CLI_NODE_TOO_OLD without a bundled Node, a relaunch with one.
+ * old Node (20): WG_CLI_NODE_TOO_OLD without a bundled Node, a relaunch with one, and a clear error
+ * from `import 'wasmgate'` there.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -248,5 +249,9 @@ test('npm pack + offline npm install of the three packages into an empty project
     const r = await run(old, [bin, 'inspect', 'config/plugin/plugin.wasm'], { cwd: project });
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout, /abi:\s+0\.2\.1/);
+    // A library import cannot switch Node: it says so at once.
+    const imported = await run(old, ['--input-type=module', '-e', "import 'wasmgate';"], { cwd: project });
+    assert.notEqual(imported.code, 0, show(imported));
+    assert.match(imported.stderr, /wasmgate needs Node\.js >= 22\.12, this is v/);
   });
 });
