@@ -101,6 +101,10 @@ export function parseCommand(spec: CommandSpec, args: readonly string[]): Parsed
       throw usageError(spec, `unknown option ${t.rawName} for "wasmgate ${spec.name}"${guess ? ` (did you mean --${guess}?)` : ''}`);
     }
     if (known.type === 'string' && t.value === undefined) throw usageError(spec, `${t.rawName} needs a value: ${t.rawName} <${known.arg ?? 'value'}>`);
+    if (known.type === 'string' && !t.inlineValue && t.value !== undefined && /^-./.test(t.value)) {
+      // `--config --json`: the option's value was forgotten (write `--config=-x` for a value starting with "-").
+      throw usageError(spec, `${t.rawName} needs a value: ${t.rawName} <${known.arg ?? 'value'}>, not ${t.value}`);
+    }
     if (known.type === 'boolean' && t.inlineValue) throw usageError(spec, `${t.rawName} takes no value`);
     if (known.type === 'string' && !known.multiple && tokens.filter((x) => x.kind === 'option' && x.name === t.name).length > 1) {
       throw usageError(spec, `${t.rawName} was given more than once`);

@@ -188,6 +188,7 @@ describe('CLI conventions', () => {
     const cases: [string[], string][] = [
       [['serve'], 'wasmgate serve needs --config <file|dir>'],
       [['serve', '--config'], '--config needs a value: --config <file|dir>'],
+      [['validate', '--config', '--json'], '--config needs a value: --config <file|dir>, not --json'],
       [['run'], 'wasmgate run needs a plugin: wasmgate run <plugin.wasm>'],
       [['run', KITCHEN_SINK, KITCHEN_SINK], `unexpected argument "${KITCHEN_SINK}"`],
       [['validate'], 'no config given: wasmgate validate --config <file|dir>'],
