@@ -84,7 +84,7 @@ describe('wasmgate run', () => {
   test('a --config that is neither JSON nor YAML, or not a mapping, is a usage error (exit 2)', async () => {
     const [bad, list] = await Promise.all([
       runCli(['run', KITCHEN_SINK, '--config', '{nope', '--listen', '127.0.0.1:0']),
-      runCli(['run', KITCHEN_SINK, '--config', '- a\n- b', '--listen', '127.0.0.1:0']),
+      runCli(['run', KITCHEN_SINK, '--config', '[a, b]', '--listen', '127.0.0.1:0']),
     ]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^error WG_CLI_USAGE: --config is not valid JSON or YAML: /);
