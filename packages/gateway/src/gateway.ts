@@ -44,6 +44,9 @@ export interface GatewayOptions {
   readonly cacheDir?: string;
 }
 
+/** How many reload outcomes {@link Gateway.reloadHistory} keeps. */
+export const RELOAD_HISTORY = 20;
+
 /** Options of {@link Gateway.reload}. */
 export interface ReloadOptions {
   /** Do nothing when the config texts and file:// plugin bytes are those the last attempt read. */
@@ -94,7 +97,19 @@ export class Gateway {
   #lastFingerprint = '';
   #nextGeneration = 1;
   #closing = false;
-  lastReload: ReloadOutcome | undefined;
+  #lastReload: ReloadOutcome | undefined;
+  /** The last {@link RELOAD_HISTORY} reload outcomes (start included), oldest first; attempts that did nothing are not kept. */
+  readonly reloadHistory: ReloadOutcome[] = [];
+  /** The last reload attempt's outcome (`start` until the first reload); setting it also appends to reloadHistory. */
+  get lastReload(): ReloadOutcome | undefined {
+    return this.#lastReload;
+  }
+  set lastReload(outcome: ReloadOutcome | undefined) {
+    this.#lastReload = outcome;
+    if (!outcome) return;
+    this.reloadHistory.push(outcome);
+    if (this.reloadHistory.length > RELOAD_HISTORY) this.reloadHistory.splice(0, this.reloadHistory.length - RELOAD_HISTORY);
+  }
   /** Successful reloads (swaps) since start. */
   reloadCount = 0;
   /** Reload attempts that failed and left the previous generation serving. */

@@ -10,8 +10,9 @@ import type { RouteConfig, WasmPluginConfig } from '../config/types.js';
 import { hostMatches } from '../config/match-route.js';
 import type { PluginStatus, WorkerStatus } from '../supervisor/protocol.js';
 import type { UnresponsiveWorker } from '../supervisor/worker-pool.js';
+import { handleDashboard } from './dashboard.js';
 
-const PATHS = ['/healthz', '/ready', '/metrics', '/config_dump', 'POST /reload'];
+const PATHS = ['/healthz', '/ready', '/metrics', '/config_dump', 'POST /reload', '/ (dashboard)', '/stats.json'];
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = `${JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`;
@@ -50,6 +51,7 @@ async function route(req: IncomingMessage, res: ServerResponse, gw: Gateway): Pr
     return;
   }
   if (path === '/config_dump') return json(res, 200, await configDump(gw));
+  if (await handleDashboard(path, req, res, gw)) return;
   json(res, 404, { error: `unknown admin path ${path}`, paths: PATHS });
 }
 

@@ -5,13 +5,14 @@
 import { createServer, type Server } from 'node:http';
 import type { Generation } from '../generation.js';
 import { handleExchange } from './exchange.js';
+import { observeExchange } from './traffic-stats.js';
 
 export function createDataServer(current: () => Generation, accessLog: ((entry: Record<string, unknown>) => void) | undefined): Server {
   const server = createServer({ keepAlive: true, requireHostHeader: false }, (req, res) => {
     const gen = current();
     gen.enter();
     handleExchange(req, res, {
-      config: gen.config, upstream: gen.upstream, chainFor: (r, h) => gen.chainFor(r, h), done: () => gen.leave(),
+      config: gen.config, upstream: gen.upstream, chainFor: (r, h) => observeExchange(res, r, gen.chainFor(r, h)), done: () => gen.leave(),
       ...(accessLog ? { accessLog } : {}),
     });
   });

@@ -6,6 +6,7 @@
  */
 import type { ModuleReport, PluginModule } from '@wasmgate/host';
 import type { Config, HostPort } from '../config/types.js';
+import type { TrafficSnapshot } from '../proxy/traffic-stats.js';
 
 /** A plugin the supervisor fetched and compiled (instrumented), ready to instantiate in a worker. */
 export interface PreparedPlugin {
@@ -81,6 +82,8 @@ export interface WorkerStatus {
   readonly skipped: readonly (readonly [string, WireError])[];
   readonly heapUsedBytes: number;
   readonly listening: boolean;
+  /** Per-route and per-plugin requests, errors and latency over the last minute (the dashboard's). */
+  readonly traffic?: TrafficSnapshot;
 }
 
 export type ToWorker =

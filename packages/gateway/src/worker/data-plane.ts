@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import { Generation, type GenerationEnv } from '../generation.js';
 import { createDataServer } from '../proxy/data-server.js';
 import { listenOn } from '../proxy/listen.js';
+import { trafficSnapshot } from '../proxy/traffic-stats.js';
 import type { GenerationPayload, WorkerInit, WorkerStatus } from '../supervisor/protocol.js';
 import { LogLevel, WasmgateError } from '@wasmgate/host';
 import { threadId } from 'node:worker_threads';
@@ -91,6 +92,7 @@ export class DataPlane {
       skipped: gen ? [...gen.skipped].map(([k, e]) => [k, { code: e.code, message: e.message }] as const) : [],
       heapUsedBytes: process.memoryUsage().heapUsed,
       listening: this.#listening,
+      traffic: trafficSnapshot(),
     };
   }
 
