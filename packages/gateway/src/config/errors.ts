@@ -50,6 +50,11 @@ export const CONFIG_ERRORS = defineErrors({
     hint: 'Build the plugin or fix the path; relative paths are resolved against the manifest\'s folder.',
     exit: 2,
   },
+  WG_CONFIG_ACCESS_LOG_FORMAT: {
+    summary: 'A Gateway accessLog format or jsonFormat has an unknown command operator or a malformed one (%REQ without a header, an unclosed %…(…)%, an unknown START_TIME specifier).',
+    hint: 'See docs/observability.md#access-log for the operators wasmgate supports; write "%%" for a literal %.',
+    exit: 2,
+  },
   // -------------------------------------------------------------------------------------------
   // Warnings: reported, never fatal (`wasmgate validate --strict` makes them errors).
   // -------------------------------------------------------------------------------------------

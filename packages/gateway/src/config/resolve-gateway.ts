@@ -4,6 +4,7 @@
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { formatHostPort, parseHostPort } from './address.js';
+import { ENVOY_DEFAULT_FORMAT, parseFormatString, parseJsonFormat, type AccessLogFormat } from './access-log-format.js';
 import { configError } from './errors.js';
 import { locate } from './locate.js';
 import type { ResolveContext } from './resolve-context.js';
@@ -59,11 +60,14 @@ export function resolveGateway(m: GatewayManifest | undefined, overrides: Config
   }
   // Paths in a manifest are relative to the manifest, like a WasmPlugin's file url.
   const path = (p: string) => (isAbsolute(p) || base === undefined ? p : resolve(base, p));
-  const accessLog = spec.accessLog === undefined ? undefined : spec.accessLog === 'stdout' ? 'stdout' : path(spec.accessLog);
+  const target = typeof spec.accessLog === 'object' ? spec.accessLog.path : spec.accessLog;
+  const accessLog = target === undefined ? undefined : target === 'stdout' ? 'stdout' : path(target);
+  const accessLogFormat = m && typeof spec.accessLog === 'object' ? resolveAccessLogFormat(m, spec.accessLog, ctx) : undefined;
   return {
     listen,
     admin,
     ...(accessLog !== undefined ? { accessLog } : {}),
+    ...(accessLogFormat !== undefined ? { accessLogFormat } : {}),
     limits: {
       requestBodyBufferBytes: spec.limits?.requestBodyBufferBytes ?? GATEWAY_DEFAULTS.requestBodyBufferBytes,
       responseBodyBufferBytes: spec.limits?.responseBodyBufferBytes ?? GATEWAY_DEFAULTS.responseBodyBufferBytes,
@@ -79,4 +83,30 @@ export function resolveGateway(m: GatewayManifest | undefined, overrides: Config
     logLevel: spec.logLevel ?? GATEWAY_DEFAULTS.logLevel,
     ...(m ? { location: locate(m.parsed, ['metadata', 'name']) } : {}),
   };
+}
+
+/**
+ * `accessLog.format` / `accessLog.jsonFormat`, parsed once here; a bad operator is a
+ * WG_CONFIG_ACCESS_LOG_FORMAT error at the field, with the character it starts at.
+ */
+function resolveAccessLogFormat(
+  m: GatewayManifest, spec: { format?: string; jsonFormat?: Record<string, unknown> }, ctx: ResolveContext,
+): AccessLogFormat | undefined {
+  const at = ['spec', 'accessLog'];
+  if (spec.format !== undefined && spec.jsonFormat !== undefined) {
+    ctx.error('WG_CONFIG_ACCESS_LOG_FORMAT', m, [...at, 'jsonFormat'], 'accessLog has both format and jsonFormat; keep one');
+    return undefined;
+  }
+  if (spec.format !== undefined) {
+    const parsed = parseFormatString(spec.format === 'default' ? ENVOY_DEFAULT_FORMAT : spec.format);
+    if ('tokens' in parsed) return { kind: 'text', tokens: parsed.tokens };
+    ctx.error('WG_CONFIG_ACCESS_LOG_FORMAT', m, [...at, 'format'], `${parsed.problem.message} (character ${parsed.problem.index + 1} of the format)`);
+    return undefined;
+  }
+  if (spec.jsonFormat !== undefined) {
+    const parsed = parseJsonFormat(spec.jsonFormat);
+    if ('fields' in parsed) return { kind: 'json', fields: parsed.fields };
+    ctx.error('WG_CONFIG_ACCESS_LOG_FORMAT', m, [...at, 'jsonFormat', ...parsed.problem.path], `${parsed.problem.message} (character ${parsed.problem.index + 1} of the value)`);
+  }
+  return undefined;
 }

@@ -122,7 +122,7 @@ function messageFor(error: ValueError): string {
     case ValueErrorType.NumberMaximum:
       return `must be at most ${String(s.maximum)}, got ${got}`;
     case ValueErrorType.Union:
-      return `must be ${expected(s)}, got ${got}`;
+      return `${typeof s.errorMessage === 'string' ? s.errorMessage : `must be ${expected(s)}`}, got ${got}`;
     case ValueErrorType.String:
     case ValueErrorType.Integer:
     case ValueErrorType.Number:

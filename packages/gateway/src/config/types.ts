@@ -4,6 +4,7 @@
  * @module
  */
 import type { SourceLocation } from '@wasmgate/host';
+import type { AccessLogFormat } from './access-log-format.js';
 
 /** A listening or upstream address. `host` is an IP, a DNS name, or an IPv6 address without brackets. */
 export interface HostPort {
@@ -36,6 +37,8 @@ export interface GatewaySettings {
   readonly admin: HostPort;
   /** `stdout`, or an absolute file path (relative paths are resolved against the declaring file). */
   readonly accessLog?: string;
+  /** The `accessLog` `format` / `jsonFormat`, parsed; absent = the built-in JSON line. */
+  readonly accessLogFormat?: AccessLogFormat;
   readonly limits: GatewayLimits;
   /** Data-plane worker threads; undefined = one per CPU (decided by the gateway at start). */
   readonly workers?: number;

@@ -7,7 +7,7 @@ import type { Generation } from '../generation.js';
 import { handleExchange } from './exchange.js';
 import { observeExchange } from './traffic-stats.js';
 
-export function createDataServer(current: () => Generation, accessLog: ((entry: Record<string, unknown>) => void) | undefined): Server {
+export function createDataServer(current: () => Generation, accessLog: ((line: string) => void) | undefined): Server {
   const server = createServer({ keepAlive: true, requireHostHeader: false }, (req, res) => {
     const gen = current();
     gen.enter();

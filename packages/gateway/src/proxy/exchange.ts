@@ -13,6 +13,7 @@ import { matchRoute, normalizeHost, pickDestination, upstreamRequest } from '../
 import type { Config, HostPort, RouteConfig } from '../config/types.js';
 import { outgoingHeaderList, outgoingHeaders, rawHeader, requestHasBody, requestHeaderMap, responseHeaderMap, trailerPairs } from './headers.js';
 import type { Upstream, UpstreamCall, UpstreamSocket } from './upstream.js';
+import { accessLogFormatter } from './access-log.js';
 
 /** What an exchange needs from the gateway generation it started on. */
 export interface ExchangeContext {
@@ -21,7 +22,8 @@ export interface ExchangeContext {
   readonly upstream: Upstream;
   /** The chain for a route and host (plugins in order, scoped; undefined entry = refuse with 503). */
   chainFor(route: RouteConfig | undefined, host: string): ChainFilter[] | { unavailable: string };
-  accessLog?(entry: Record<string, unknown>): void;
+  /** Access-log sink: one formatted line (the config's accessLog format) per exchange. */
+  accessLog?(line: string): void;
   /** Released when the exchange is over (drain tracking for hot reload). */
   done(): void;
 }
@@ -55,6 +57,12 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
   let upstreamAborted = false;
   let status = 0;
   let bytesOut = 0;
+  // For the access log: references and numbers only, read by the formatter at the end.
+  let bytesIn = 0;
+  let requestEndMs: number | undefined;
+  let upstreamFirstByteMs: number | undefined;
+  let respHeaders: HeaderMap | undefined;
+  let respTrailers: HeaderMap | undefined;
   const socket = req.socket;
   if (!connectionIds.has(socket)) connectionIds.set(socket, nextConnectionId++);
 
@@ -120,6 +128,7 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
       },
       response(code, raw) {
         responded = true;
+        upstreamFirstByteMs = Date.now();
         const cl = rawHeader(raw, 'content-length');
         noBody = req.method === 'HEAD' || code === 204 || code === 304 || cl === '0';
         stream.responseHeaders(responseHeaderMap(code, raw), noBody && rawHeader(raw, 'trailer') === undefined);
@@ -162,6 +171,7 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
       endUpstream(Object.fromEntries(t.pairs));
     },
     responseHeaders(map, eos) {
+      respHeaders = map;
       status = Number(map.get(':status')) || 502;
       res.writeHead(status, outgoingHeaderList(map));
       if (eos) res.end();
@@ -175,6 +185,7 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
       if (eos) res.end();
     },
     responseTrailers(t) {
+      respTrailers = t;
       res.addTrailers(Object.fromEntries(t.pairs));
       res.end();
     },
@@ -233,13 +244,16 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
     clearTimeout(stallTimer);
     upstream?.destroy();
     stream.finish();
-    ctx.accessLog?.({
-      time: new Date(started).toISOString(), requestId, method: req.method, path: req.url, authority,
-      route: route?.name ?? null, status: status || null, bytesOut, durationMs: Date.now() - started,
-      details: stream.responseCodeDetails || null,
-      ...(stream.storedProperty('custom_log') ? { custom_log: safeJson(stream.storedProperty('custom_log')!) } : {}),
-      ...(stream.storedProperty('ai_log') ? { ai_log: safeJson(stream.storedProperty('ai_log')!) } : {}),
-    });
+    if (ctx.accessLog) {
+      ctx.accessLog(accessLogFormatter(ctx.config.gateway)({
+        startMs: started, endMs: Date.now(), requestEndMs, upstreamFirstByteMs, requestId, method: req.method, url: req.url, authority,
+        requestHeaders: headers, responseHeaders: respHeaders, responseTrailers: respTrailers, status, details: stream.responseCodeDetails,
+        responseFlags: stream.responseFlags, bytesReceived: bytesIn, bytesSent: bytesOut, protocol: facts.protocol!,
+        routeName: route?.name, clusterName: route?.clusterName, upstreamHost: upstreamFacts?.address, upstreamLocal: upstreamFacts?.localAddress,
+        transportFailureReason: upstreamFacts?.transportFailureReason, downstreamRemote: facts.source, downstreamLocal: facts.destination,
+        connectionId: facts.connectionId!, property: (k) => stream.storedProperty(k),
+      }));
+    }
     ctx.done();
   };
   res.on('close', finish);
@@ -250,15 +264,18 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
     return;
   }
   const hasBody = requestHasBody(req);
+  if (!hasBody) requestEndMs = started;
   stream.requestHeaders(headers, !hasBody);
   if (!upstreamEnded && !stream.localReply) watchStall('request');
   if (hasBody) {
     req.on('data', (chunk: Buffer) => {
+      bytesIn += chunk.length;
       // While nothing went upstream, a slow but live upload is not a stall.
       if (!upstreamEnded && stallTimer) watchStall('request');
       stream.requestData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), false);
     });
     req.on('end', () => {
+      requestEndMs = Date.now();
       const t = trailerPairs(req.trailers);
       if (t.length > 0) stream.requestTrailers(new HeaderMap(t));
       else stream.requestData(NO_BODY, true);
@@ -274,14 +291,6 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
 function pathOnly(p: string): string {
   const q = p.indexOf('?');
   return q < 0 ? p : p.slice(0, q);
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }
 
 /** Node error codes that mean no connection was made (Envoy: connection_failure, flag UF). */

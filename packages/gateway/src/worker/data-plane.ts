@@ -24,7 +24,7 @@ export class DataPlane {
   readonly #draining = new Set<Generation>();
   #listening = false;
 
-  constructor(init: WorkerInit, env: GenerationEnv, accessLog: ((entry: Record<string, unknown>) => void) | undefined) {
+  constructor(init: WorkerInit, env: GenerationEnv, accessLog: ((line: string) => void) | undefined) {
     this.#init = init;
     this.#env = env;
     this.#server = createDataServer(() => this.#current!, accessLog);

@@ -60,8 +60,9 @@ const vmReleased = () => {
   gcTimer = setTimeout(collect, 100);
   gcTimer.unref();
 };
+// Lines are formatted here, in the worker (the generation's accessLog format), and sent as text.
 const access = init.accessLog ? batcher('access') : undefined;
-const plane = new DataPlane(init, { logger, stores: shared, callSlot, vmReleased }, access ? (e) => access(JSON.stringify(e)) : undefined);
+const plane = new DataPlane(init, { logger, stores: shared, callSlot, vmReleased }, access);
 
 async function handle(m: ToWorker): Promise<void> {
   switch (m.type) {

@@ -11,7 +11,14 @@ const Bytes = (description: string) => Type.Optional(Type.Integer({ minimum: 0, 
 export const GatewaySpecSchema = Strict({
   listen: Type.Optional(NonEmpty({ description: 'data-plane "host:port" (default 127.0.0.1:8080)' })),
   admin: Type.Optional(NonEmpty({ description: 'admin "host:port" (default 127.0.0.1:15000)' })),
-  accessLog: Type.Optional(NonEmpty({ description: '"stdout" or a file path' })),
+  accessLog: Type.Optional(Type.Union([
+    NonEmpty({ description: '"stdout" or a file path' }),
+    Strict({
+      path: NonEmpty({ description: '"stdout" or a file path' }),
+      format: Type.Optional(NonEmpty({ description: 'an Envoy format string, or "default" for Envoy\'s default format' })),
+      jsonFormat: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Envoy json_format: field → "%OPERATOR%", constant or mapping' })),
+    }),
+  ], { errorMessage: 'must be "stdout", a file path, or a mapping {path, format | jsonFormat}' })),
   limits: Type.Optional(
     Strict({
       requestBodyBufferBytes: Bytes('default 1048576'),
