@@ -21,7 +21,8 @@ th{border-top:0;color:var(--mut);font-weight:500;font-size:12px}td.n,th.n{text-a
 .arrow{color:var(--mut);margin:0 2px}.ok{color:var(--ok)}.bad{color:var(--bad)}.warn{color:var(--warn)}.mut{color:var(--mut)}
 .st-running{background:#e4f5ea;color:var(--ok)}.st-failed{background:#fbe5e4;color:var(--bad)}.st-recreating{background:#fdf0dc;color:var(--warn)}
 .err{max-width:340px;overflow:hidden;text-overflow:ellipsis;color:var(--bad)}code{font:12px ui-monospace,Menlo,monospace}
-.url{max-width:260px;overflow:hidden;text-overflow:ellipsis}
+.pl{white-space:normal;min-width:150px;max-width:200px}.pl .mut{font-size:11px}.url{max-width:220px;overflow:hidden;text-overflow:ellipsis}.err{max-width:200px}.up{max-width:190px;overflow:hidden;text-overflow:ellipsis}
+.note{color:var(--mut);font-size:12px;margin:4px 0 0}
 .kpis{display:flex;gap:28px}.kpi b{display:block;font-size:20px;font-variant-numeric:tabular-nums}.kpi span{color:var(--mut);font-size:12px}
 svg.spark{display:block}#problem{display:none;background:#fbe5e4;color:var(--bad);padding:6px 18px}
 </style></head><body>
@@ -32,8 +33,9 @@ svg.spark{display:block}#problem{display:none;background:#fbe5e4;color:var(--bad
 <div class="kpi"><b id="k-rps">–</b><span>requests/s</span></div><div class="kpi"><b id="k-err">–</b><span>errors (5xx, resets)</span></div>
 <div class="kpi"><b id="k-inflight">–</b><span>in flight</span></div><div class="kpi"><b id="k-total">–</b><span>requests since start</span></div>
 <div class="kpi" id="k-spark"></div></div></section>
-<section><h2>Routes</h2><table id="routes"><thead><tr><th>route</th><th>match</th><th>upstream</th><th>plugin chain</th><th class="n">req/s</th><th class="n">errors</th><th class="n">p50</th><th class="n">p99</th><th>last minute</th></tr></thead><tbody></tbody></table></section>
-<section><h2>Plugins</h2><table id="plugins"><thead><tr><th>plugin</th><th>source</th><th>sha256</th><th>VMs per worker</th><th class="n">restarts</th><th>last error</th><th class="n">req/s</th><th class="n">errors</th><th class="n">p50</th><th class="n">p99</th><th>last minute</th></tr></thead><tbody></tbody></table></section>
+<section><h2>Routes</h2><table id="routes"><thead><tr><th>route</th><th>match</th><th>endpoints</th><th>plugin chain</th><th class="n">req/s</th><th class="n">errors</th><th class="n">p50</th><th class="n">p99</th><th>last minute</th></tr></thead><tbody></tbody></table></section>
+<section><h2>Plugins</h2><table id="plugins"><thead><tr><th>plugin</th><th>source · sha256</th><th>VMs per worker</th><th class="n">restarts</th><th>last error</th><th class="n">req/s</th><th class="n">errors</th><th class="n">p50</th><th class="n">p99</th><th>last minute</th></tr></thead><tbody></tbody></table>
+<p class="note">A plugin's requests, errors and latency are those of the exchanges whose chain includes it. Errors: 5xx answers and responses that never completed. Rates and percentiles: last 10 s.</p></section>
 <section><h2>Workers</h2><table id="workers"><thead><tr><th>worker</th><th>generation</th><th class="n">in flight</th><th class="n">draining gens</th><th class="n">heap</th><th>listening</th><th class="n">requests</th></tr></thead><tbody></tbody></table></section>
 <section><h2>Reloads</h2><table id="reloads"><thead><tr><th>at</th><th>trigger</th><th>outcome</th><th class="n">generation</th><th class="n">took</th><th>problems</th></tr></thead><tbody></tbody></table></section>
 </main>
@@ -57,8 +59,8 @@ function spark(s, w = 140, h = 26) {
   return '<svg class="spark" width="' + w + '" height="' + h + '" viewBox="0 0 ' + w + ' ' + h + '"><title>peak ' + max + ' req/s in the last minute</title>' + bars +
     '<polyline fill="none" stroke="#2f6fde" stroke-width="1.5" points="' + line + '"/></svg>';
 }
-const liveCells = (s) => s
-  ? '<td class="n rps">' + rate(s.rps) + '</td><td class="n errs ' + (s.errorRate > 0 ? 'bad' : '') + '">' + pct(s.errorRate) + '</td><td class="n p50">' + ms(s.p50Ms) + '</td><td class="n p99">' + ms(s.p99Ms) + '</td><td>' + spark(s.series) + '</td>'
+const liveCells = (s, w) => s
+  ? '<td class="n rps">' + rate(s.rps) + '</td><td class="n errs ' + (s.errorRate > 0 ? 'bad' : '') + '">' + pct(s.errorRate) + '</td><td class="n p50">' + ms(s.p50Ms) + '</td><td class="n p99">' + ms(s.p99Ms) + '</td><td>' + spark(s.series, w) + '</td>'
   : '<td class="n rps">–</td><td class="n errs">–</td><td class="n p50">–</td><td class="n p99">–</td><td></td>';
 
 function render() {
@@ -74,18 +76,17 @@ function render() {
         : c.plugins.map((p) => '<span class="chip st-' + esc(p.state ?? 'running') + '">' + esc(p.key) + '</span>').join('<span class="arrow">→</span>');
       const up = (r.endpoints ?? []).map((e) => e.host + ':' + e.port).join(', ');
       return '<tr data-route="' + esc(r.name) + '"><td><b>' + esc(r.name) + '</b></td><td><code>' + esc(r.host) + ' ' + esc(r.path) + '</code> <span class="mut">' + esc(r.pathType) + '</span></td>' +
-        '<td><span title="' + esc(up) + '">' + esc(r.cluster) + '</span></td><td class="chain">' + chain + '</td>' + liveCells(live.routes.get(r.name)) + '</tr>';
+        '<td class="up" title="' + esc(r.cluster) + '">' + esc(up || r.cluster) + '</td><td class="chain">' + chain + '</td>' + liveCells(live.routes.get(r.name)) + '</tr>';
     });
     for (const r of stats?.routes ?? []) if (r.configured === false) rows.push('<tr data-route="' + esc(r.name) + '"><td class="mut">' + esc(r.name) + '</td><td colspan="3" class="mut">not in the serving configuration</td>' + liveCells(r) + '</tr>');
     $('routes').tBodies[0].innerHTML = rows.join('');
-    $('plugins').tBodies[0].innerHTML = dump.plugins.map((p) => '<tr data-plugin="' + esc(p.key) + '"><td><b>' + esc(p.key) + '</b><br><span class="mut">' + esc(p.phase) + ' · ' + esc(p.failStrategy) + ' · ' + esc(p.toolchain ?? '') + '</span></td>' +
-      '<td class="url" title="' + esc(p.url) + '"><code>' + esc(p.url) + '</code></td><td title="' + esc(p.sha256) + '"><code>' + esc(String(p.sha256 ?? '').slice(0, 12)) + '</code></td>' +
+    $('plugins').tBodies[0].innerHTML = dump.plugins.map((p) => '<tr data-plugin="' + esc(p.key) + '"><td class="pl"><b>' + esc(p.key) + '</b><br><span class="mut">' + esc(p.phase) + ' · ' + esc(p.failStrategy) + ' · ' + esc(p.toolchain ?? '') + '</span></td>' +
+      '<td class="url" title="' + esc(p.url) + '&#10;sha256:' + esc(p.sha256) + '"><code>' + esc(p.url) + '</code><br><code class="mut">sha256:' + esc(String(p.sha256 ?? '').slice(0, 16)) + '…</code></td>' +
       '<td class="vms">' + p.workers.map((w) => '<span class="chip st-' + esc(w.state) + '" title="' + esc(w.lastError ?? '') + '">w' + w.workerId + ' ' + esc(w.state) + '</span>').join('') + '</td>' +
-      '<td class="n">' + p.restarts + '</td><td class="err" title="' + esc(p.lastError ?? '') + '">' + esc(p.lastError ?? '') + '</td>' + liveCells(live.plugins.get(p.key)) + '</tr>').join('') +
-      dump.skippedPlugins.map((p) => '<tr data-plugin="' + esc(p.key) + '"><td><b>' + esc(p.key) + '</b></td><td colspan="4" class="warn">skipped (FAIL_OPEN)</td><td class="err" title="' + esc(p.message) + '">' + esc(p.code + ' ' + p.message) + '</td>' + liveCells(undefined) + '</tr>').join('');
+      '<td class="n">' + p.restarts + '</td><td class="err" title="' + esc(p.lastError ?? '') + '">' + (p.lastError ? esc(p.lastError) : '<span class="mut">–</span>') + '</td>' + liveCells(live.plugins.get(p.key), 110) + '</tr>').join('') +
+      dump.skippedPlugins.map((p) => '<tr data-plugin="' + esc(p.key) + '"><td><b>' + esc(p.key) + '</b></td><td colspan="3" class="warn">skipped (FAIL_OPEN)</td><td class="err" title="' + esc(p.message) + '">' + esc(p.code + ' ' + p.message) + '</td>' + liveCells(undefined) + '</tr>').join('');
   }
   if (stats) {
-    const cfg = stats.routes.filter((r) => r.configured !== false);
     const sum = (k) => stats.routes.reduce((n, r) => n + r[k], 0);
     const rps = sum('rps'), errs = stats.routes.reduce((n, r) => n + r.errorRate * r.rps, 0);
     $('k-rps').textContent = rate(rps);
@@ -95,7 +96,6 @@ function render() {
     $('k-inflight').textContent = stats.workers.reduce((n, w) => n + (w.inFlight ?? 0), 0);
     const all = { rps: stats.routes[0]?.series.rps.map((_, i) => stats.routes.reduce((n, r) => n + r.series.rps[i], 0)) ?? [], errors: stats.routes[0]?.series.errors.map((_, i) => stats.routes.reduce((n, r) => n + r.series.errors[i], 0)) ?? [] };
     $('k-spark').innerHTML = all.rps.length ? spark(all, 260, 40) + '<span>all routes, last minute</span>' : '';
-    void cfg;
     $('workers').tBodies[0].innerHTML = stats.workers.map((w) => w.unresponsive
       ? '<tr data-worker="' + w.workerId + '"><td>' + w.workerId + '</td><td colspan="6" class="warn">unresponsive (busy in a plugin call?)</td></tr>'
       : '<tr data-worker="' + w.workerId + '"><td>' + w.workerId + '</td><td>' + w.generation + '</td><td class="n">' + w.inFlight + '</td><td class="n">' + w.draining + '</td><td class="n">' + bytes(w.heapUsedBytes) + '</td><td>' + (w.listening ? '<span class="ok">yes</span>' : '<span class="bad">no</span>') + '</td><td class="n">' + w.requests + '</td></tr>').join('');

@@ -66,7 +66,8 @@ describe('dashboard: GET /stats.json', () => {
     // Totals are there at once; rates wait for the second the requests fell in to complete.
     const s = await poll('rates in /stats.json', async () => {
       const s = await stats(gw);
-      return s.routes.find((r) => r.name === 'default/shop')!.rps > 0 ? s : undefined;
+      const done = (n: string) => s.routes.find((r) => r.name === `default/${n}`)!.series.rps.reduce((a, b) => a + b, 0);
+      return done('shop') === 12 && done('api') === 9 && done('mock') === 5 ? s : undefined;
     }, 5000, 100);
     const route = (n: string) => s.routes.find((r) => r.name === `default/${n}`)!;
     const plugin = (k: string) => s.plugins.find((p) => p.key.endsWith(k))!;
@@ -76,7 +77,7 @@ describe('dashboard: GET /stats.json', () => {
     assert.deepEqual([plugin('headers').requests, plugin('headers').errors], [21, 3]);
     assert.deepEqual([plugin('audit').requests, plugin('audit').errors], [9, 3]);
     assert.equal(plugin('mock-response').requests, 5);
-    // Every request of the window is in some complete second (rate = requests / 10 s).
+    // Every request is in a complete second of the window by now (rate = requests / 10 s).
     const api = route('api');
     assert.equal(api.series.rps.reduce((a, b) => a + b, 0), 9);
     assert.equal(api.series.errors.reduce((a, b) => a + b, 0), 3);
@@ -148,7 +149,7 @@ describe('dashboard in headless Chromium', () => {
   const bag = new Cleanup();
   after(() => bag.run());
 
-  test('routes, chains, plugins, workers, reloads and live numbers appear', { skip: 'skip' in chromium ? chromium.skip : false, timeout: 60_000 }, async () => {
+  test('routes, chains, plugins, workers, reloads and live numbers appear', { skip: 'skip' in chromium ? chromium.skip : false, timeout: 90_000 }, async () => {
     if (!('path' in chromium)) return;
     const { gw, dir } = await setup(bag);
     writeFileSync(join(dir, '99-broken.yaml'), 'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: { name: broken }\nspec: { rules: 7 }\n');
@@ -164,7 +165,8 @@ describe('dashboard in headless Chromium', () => {
       }
     })();
     bag.after(async () => { stop = true; await traffic; });
-    await new Promise((r) => setTimeout(r, 4000));
+    // A longer run for the committed screenshot, so the sparklines show some history.
+    await new Promise((r) => setTimeout(r, process.env.WG_DASHBOARD_SCREENSHOT === '1' ? 25_000 : 4000));
 
     const page = await launchPage(bag, chromium.path, 1280, 900);
     await page.goto(`http://127.0.0.1:${gw.adminPort}/`);
