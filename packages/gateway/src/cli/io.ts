@@ -13,6 +13,12 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Resolves when the user asks the command to stop (SIGINT/SIGTERM); long-running commands await it. */
   readonly stopSignal: Promise<void>;
+  /**
+   * Calls `listener` on every SIGUSR1 (logrotate's "reopen your logs"). Optional: where absent (tests,
+   * embedders) nothing reopens. Registered only by a command that has a file to reopen, since a
+   * SIGUSR1 listener replaces Node's default (starting the inspector).
+   */
+  onReopenLogs?(listener: () => void): void;
 }
 
 /**

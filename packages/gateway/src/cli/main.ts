@@ -65,6 +65,7 @@ const io: CliIo = {
   cwd: process.cwd(),
   env: process.env,
   stopSignal: stop,
+  onReopenLogs: (listener) => void process.on('SIGUSR1', listener),
 };
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

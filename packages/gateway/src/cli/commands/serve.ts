@@ -2,7 +2,7 @@
  * `wasmgate serve --config <file|dir> [--config …] [options]`: options and usage are in
  * `../specs.ts` (SERVE). A broken config is refused with the report `validate` prints.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { LogLevel } from '@wasmgate/host';
 import { loadConfig } from '../../config/index.js';
@@ -76,7 +76,7 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
   try {
     const gw = await Gateway.start({
       configPaths, overrides,
-      logger, watch: !values.noWatch, ...(accessLog ? { accessLog } : {}),
+      logger, watch: !values.noWatch, ...(accessLog ? { accessLog: accessLog.write } : {}),
     });
     const a = gw.address;
     const admin = gw.adminAddress;
@@ -85,16 +85,54 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
     await io.stopSignal;
     io.err(`wasmgate: shutting down (draining in-flight requests for up to ${gen.config.gateway.drainTimeoutMs} ms)`);
     await gw.close();
+    await accessLog?.close();
     return 0;
   } catch (e) {
+    await accessLog?.close();
     return renderError(io, e);
   }
 };
 
-/** `stdout`, or a file appended to through a stream (never a synchronous write per request). */
-function accessLogWriter(target: string | undefined, io: CliIo): ((line: string) => void) | undefined {
+interface AccessLogWriter {
+  readonly write: (line: string) => void;
+  /** Flushes what was written (the file is closed). */
+  close(): Promise<void>;
+}
+
+/**
+ * `stdout`, or a file appended to through a stream (never a synchronous write per request). The file
+ * is reopened on SIGUSR1, as logrotate expects: lines written before the signal still go to the
+ * file they were queued for (renamed or not), every later line to a file opened at the path anew.
+ */
+function accessLogWriter(target: string | undefined, io: CliIo): AccessLogWriter | undefined {
   if (target === undefined) return undefined;
-  if (target === 'stdout') return (l) => io.out(l);
-  const out = createWriteStream(resolve(io.cwd, target), { flags: 'a' });
-  return (l) => void out.write(`${l}\n`);
+  if (target === 'stdout') return { write: (l) => io.out(l), close: () => Promise.resolve() };
+  const path = resolve(io.cwd, target);
+  let failed = false;
+  const open = (): WriteStream => {
+    const s = createWriteStream(path, { flags: 'a' });
+    // An unwritable file must not take the gateway down: say so once (per reopen) and drop lines.
+    s.on('error', (e) => {
+      if (s !== out) return; // the file before a reopen: its last lines were flushed or are lost with it
+      if (!failed) io.err(`wasmgate: access log ${path}: ${e.message} (lines are dropped until it is reopened with SIGUSR1)`);
+      failed = true;
+    });
+    return s;
+  };
+  let out = open();
+  const finish = (s: WriteStream) => new Promise<void>((r) => {
+    if (s.destroyed || s.closed) return r();
+    s.end(() => r());
+    s.once('error', () => r());
+  });
+  io.onReopenLogs?.(() => {
+    const old = out;
+    failed = false;
+    out = open();
+    void finish(old);
+  });
+  return {
+    write: (l) => void (failed ? undefined : out.write(`${l}\n`)),
+    close: () => finish(out),
+  };
 }
