@@ -11,7 +11,7 @@ export { utf8Decode, utf8Encode } from './abi/utf8.js';
 export type * from './ports.js';
 export { InMemorySharedData, type SharedDataStore, type SharedDataEntry } from './stores/shared-data.js';
 export { InMemorySharedQueues, type SharedQueueStore } from './stores/shared-queue.js';
-export { InMemoryMetrics, type MetricStore, type MetricSnapshot } from './stores/metrics.js';
+export { HISTOGRAM_BUCKETS, InMemoryMetrics, type MetricStore, type MetricSnapshot } from './stores/metrics.js';
 export * from './stores/shared-memory/index.js';
 export { encodeProperty, type PropertyValue } from './properties.js';
 export * from './attributes/index.js';
@@ -24,6 +24,6 @@ export { PluginVm, type VmOptions, type VmState, type CallMeter } from './vm.js'
 export { HOSTCALLS, type HostcallSpec } from './hostcalls/table.js';
 export { BUILTIN_FOREIGN_FUNCTIONS } from './hostcalls/foreign.js';
 export { HttpStream } from './chain/http-stream.js';
-export { ERROR_CODE_HEADER, type ChainFilter, type FailStrategy, type StreamSink, type StreamOptions } from './chain/types.js';
+export { ERROR_CODE_HEADER, type ChainFilter, type FailStrategy, type FilterPhase, type PhaseTiming, type StreamSink, type StreamOptions } from './chain/types.js';
 export { liftStartSection } from './abi/start-section.js';
 export { instrumentModule, INTERRUPT_EXPORT, type InstrumentOptions } from './instrument/instrument.js';

@@ -8,7 +8,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  attachSharedState, createSharedStateHandle, InMemoryMetrics, InMemorySharedData, InMemorySharedQueues, MetricType,
+  attachSharedState, createSharedStateHandle, HISTOGRAM_BUCKETS, InMemoryMetrics, InMemorySharedData, InMemorySharedQueues, MetricType,
   sharedStateStats, WasmResult, type MetricStore, type SharedDataStore, type SharedQueueStore, type SharedStateHandle,
 } from '@wasmgate/host';
 import { bytes, filter, openStream, requestHeaders } from './helpers/chain.js';
@@ -113,7 +113,8 @@ for (const { name, make } of IMPLEMENTATIONS) {
       assert.deepEqual(m.snapshot(), [
         { id: c, name: 'reqs', type: MetricType.Counter, value: 7n },
         { id: g, name: 'reqs', type: MetricType.Gauge, value: 42n },
-        { id: h, name: 'size', type: MetricType.Histogram, value: 7n, samples: [3n, 4n], count: 2 },
+        // Both observations fall in Envoy's (1, 5] bucket, the third of HISTOGRAM_BUCKETS.
+        { id: h, name: 'size', type: MetricType.Histogram, value: 7n, samples: [3n, 4n], count: 2, buckets: [0, 0, 2, ...new Array<number>(HISTOGRAM_BUCKETS.length - 2).fill(0)] },
       ]);
     });
   });

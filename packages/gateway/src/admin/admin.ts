@@ -1,16 +1,16 @@
 /**
  * The admin listener (on the supervisor thread, so it answers whatever a plugin does): /healthz,
- * /ready (with the last reload's outcome), /metrics (Prometheus text), /config_dump (routes,
+ * /ready (with the last reload's outcome), /metrics (Prometheus text or OpenMetrics, admin/prometheus.ts), /config_dump (routes,
  * chains, plugin VMs per worker, reload state) and POST /reload.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { MetricType } from '@wasmgate/host';
 import type { Gateway, GenerationInfo } from '../gateway.js';
 import type { RouteConfig, WasmPluginConfig } from '../config/types.js';
 import { hostMatches } from '../config/match-route.js';
 import type { PluginStatus, WorkerStatus } from '../supervisor/protocol.js';
 import type { UnresponsiveWorker } from '../supervisor/worker-pool.js';
 import { handleDashboard } from './dashboard.js';
+import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, negotiate, renderMetrics } from './prometheus.js';
 
 const PATHS = ['/healthz', '/ready', '/metrics', '/config_dump', 'POST /reload', '/ (dashboard)', '/stats.json'];
 
@@ -45,8 +45,9 @@ async function route(req: IncomingMessage, res: ServerResponse, gw: Gateway): Pr
     return json(res, outcome.ok ? 200 : 422, outcome);
   }
   if (path === '/metrics') {
-    const text = await prometheus(gw);
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+    const format = negotiate(req.headers.accept);
+    const text = await renderMetrics(gw, format);
+    res.writeHead(200, { 'content-type': format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE });
     res.end(text);
     return;
   }
@@ -151,41 +152,4 @@ function inScope(p: WasmPluginConfig, route: RouteConfig, host: string): boolean
   const domains = p.scope?.domains ?? [];
   if (routes.length === 0 && domains.length === 0) return true;
   return routes.includes(route.name) || domains.some((d) => hostMatches(d, host));
-}
-
-function sanitize(name: string): string {
-  return name.replace(/[^a-zA-Z0-9_:]/g, '_');
-}
-
-async function prometheus(gw: Gateway): Promise<string> {
-  const lines: string[] = [];
-  for (const m of gw.metrics.snapshot()) {
-    const n = sanitize(m.name);
-    if (m.type === MetricType.Histogram) {
-      lines.push(`# TYPE ${n} summary`, `${n}_sum ${m.value}`, `${n}_count ${m.count ?? 0}`);
-    } else {
-      lines.push(`# TYPE ${n} ${m.type === MetricType.Counter ? 'counter' : 'gauge'}`, `${n} ${m.value}`);
-    }
-  }
-  const status = await gw.workerStatus();
-  const plugins = pluginsOf(answered(status).filter((w) => w.generation === gw.generation.id));
-  const perPlugin = (name: string, type: string, value: (s: (typeof plugins)[number]) => number) => {
-    lines.push(`# TYPE ${name} ${type}`);
-    for (const s of plugins) lines.push(`${name}{plugin="${s.key}",worker="${s.workerId}"} ${value(s)}`);
-  };
-  perPlugin('wasmgate_plugin_restarts', 'counter', (s) => s.restarts);
-  perPlugin('wasmgate_plugin_rebuilds', 'counter', (s) => s.rebuilds);
-  perPlugin('wasmgate_plugin_memory_pages', 'gauge', (s) => s.memoryPages);
-  perPlugin('wasmgate_plugin_up', 'gauge', (s) => (s.state === 'running' ? 1 : 0));
-  const draining = answered(status).reduce((n, w) => n + w.draining.length, 0);
-  lines.push(
-    '# TYPE wasmgate_reloads_total counter', `wasmgate_reloads_total ${gw.reloadCount}`,
-    '# TYPE wasmgate_reload_failures_total counter', `wasmgate_reload_failures_total ${gw.reloadFailures}`,
-    '# TYPE wasmgate_last_reload_success gauge', `wasmgate_last_reload_success ${gw.lastReload?.ok ? 1 : 0}`,
-    '# TYPE wasmgate_generation gauge', `wasmgate_generation ${gw.generation.id}`,
-    '# TYPE wasmgate_draining_generations gauge', `wasmgate_draining_generations ${draining}`,
-    '# TYPE wasmgate_workers gauge', `wasmgate_workers ${gw.workers}`,
-    '# TYPE wasmgate_workers_unresponsive gauge', `wasmgate_workers_unresponsive ${status.length - answered(status).length}`,
-  );
-  return `${lines.join('\n')}\n`;
 }

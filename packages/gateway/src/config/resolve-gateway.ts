@@ -81,6 +81,7 @@ export function resolveGateway(m: GatewayManifest | undefined, overrides: Config
     ...(spec.imagePullSecret !== undefined ? { imagePullSecret: path(spec.imagePullSecret) } : {}),
     insecureRegistries: [...(spec.insecureRegistries ?? [])],
     logLevel: spec.logLevel ?? GATEWAY_DEFAULTS.logLevel,
+    ...(spec.tracing ? { tracing: { otlpEndpoint: spec.tracing.otlpEndpoint, samplingRatio: spec.tracing.samplingRatio ?? 1, serviceName: spec.tracing.serviceName ?? 'wasmgate' } } : {}),
     ...(m ? { location: locate(m.parsed, ['metadata', 'name']) } : {}),
   };
 }

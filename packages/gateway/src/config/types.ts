@@ -52,8 +52,19 @@ export interface GatewaySettings {
   readonly insecureRegistries: readonly string[];
   /** @default info */
   readonly logLevel: LogLevel;
+  /** OpenTelemetry tracing (OTLP/HTTP); absent = no tracing. */
+  readonly tracing?: TracingSettings;
   /** Where the `Gateway` manifest was; absent when only defaults apply. */
   readonly location?: SourceLocation;
+}
+
+/** `Gateway` spec.tracing: spans exported over OTLP/HTTP (JSON) by every worker. */
+export interface TracingSettings {
+  readonly otlpEndpoint: string;
+  /** Share of new traces sampled, 0–1. @default 1 */
+  readonly samplingRatio: number;
+  /** @default wasmgate */
+  readonly serviceName: string;
 }
 
 /** One port of a wasmgate `Service`. */

@@ -54,6 +54,9 @@ export class PluginInstance {
   #filter: ChainFilter;
   #restarts = 0;
   #rebuilds = 0;
+  /** The first VM started (create() succeeded). */
+  #vmStarts = 1;
+  #vmFailures = 0;
   #backoff = MIN_BACKOFF_MS;
   #recreating = false;
   #rebuilding = false;
@@ -108,6 +111,7 @@ export class PluginInstance {
 
   #watch(live: LiveVm): void {
     live.vm.onFailure((e) => {
+      this.#vmFailures++;
       this.#lastError = detached(e);
       this.#env.logger.log(LogLevel.error, `plugin ${this.config.key} failed: ${e.message}`, { code: e.code, details: e.details.slice(-8) });
       this.#retireWhenIdle(live);
@@ -135,9 +139,11 @@ export class PluginInstance {
   async #recreate(): Promise<void> {
     if (this.#closed) return;
     let live: LiveVm;
+    this.#vmStarts++;
     try {
       live = await PluginInstance.#start(this.config, this.#module, this.#env);
     } catch (e) {
+      this.#vmFailures++;
       this.#lastError = e instanceof WasmgateError ? detached(e) : new WasmgateError('WG_PLUGIN_START_FAILED', String(e));
       this.#recreating = false;
       this.#scheduleRecreate();
@@ -164,6 +170,7 @@ export class PluginInstance {
   async #rebuild(old: LiveVm): Promise<void> {
     if (this.#rebuilding || this.#closed || old.vm.failure) return;
     this.#rebuilding = true;
+    this.#vmStarts++;
     try {
       const live = await PluginInstance.#start(this.config, this.#module, this.#env);
       if (this.#closed || this.#live !== old || old.vm.failure) {
@@ -176,6 +183,7 @@ export class PluginInstance {
       this.#env.logger.log(LogLevel.info, `plugin ${this.config.key} asked for a rebuild: new VM serving (rebuild ${this.#rebuilds}); the old one is released when its ${old.vm.activeStreams} stream(s) end`);
     } catch (e) {
       // The old VM keeps serving; the plugin will ask again.
+      this.#vmFailures++;
       this.#env.logger.log(LogLevel.warn, `plugin ${this.config.key} asked for a rebuild, but the new VM did not start: ${(e as Error).message}`);
     } finally {
       this.#rebuilding = false;
@@ -218,6 +226,8 @@ export class PluginInstance {
       state: this.#recreating ? 'recreating' : vm.failure ? 'failed' : 'running',
       restarts: this.#restarts,
       rebuilds: this.#rebuilds,
+      vmStarts: this.#vmStarts,
+      vmFailures: this.#vmFailures,
       memoryPages: Math.round(vm.memoryBytes() / 65536),
       limits: this.#env.limits,
       ...(this.#lastError ? { lastError: `${this.#lastError.code}: ${this.#lastError.message}`, lastErrorCode: this.#lastError.code } : {}),

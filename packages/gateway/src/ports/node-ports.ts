@@ -15,6 +15,7 @@ import type { Config } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import { CalloutError, createCalloutAgent, httpCallout, type CalloutAgent } from '../services/http-callout.js';
 import { RedisClient, parseRedisCluster } from '../services/redis-client.js';
+import { clientSpan } from '../observability/tracing.js';
 
 export interface NodePorts extends HostPorts {
   /** Closes callout connections and Redis clients (when the generation is released). */
@@ -64,11 +65,17 @@ export function createNodePorts(config: Config, logger: Logger, stores: SharedSt
         return 'unknown_cluster';
       }
       const get = (n: string) => req.headers.find(([k]) => k === n)?.[1] ?? '';
-      const headers = req.headers.filter(([k]) => !k.startsWith(':'));
+      const headers: [string, string][] = req.headers.filter(([k]) => !k.startsWith(':')).map(([k, v]) => [k, v]);
+      // Inside a traced plugin callback: a CLIENT span, and its traceparent on the callout.
+      const span = clientSpan(`callout ${req.cluster}`, { 'wasmgate.plugin': req.plugin, 'wasmgate.cluster': req.cluster, 'http.request.method': get(':method'), 'server.address': get(':authority') }, headers);
       return httpCallout(
         { host: endpoint.host, port: endpoint.port, tls: target.service.tls, servername: target.service.sni, method: get(':method'), path: get(':path'), authority: get(':authority'), headers, body: req.body, timeoutMs: req.timeoutMs },
         { agent },
-      ).then((r) => ({ headers: r.headers, body: r.body, trailers: r.trailers }), (e: unknown) => {
+      ).then((r) => {
+        span?.(r.status >= 500 ? `status ${r.status}` : undefined);
+        return { headers: r.headers, body: r.body, trailers: r.trailers };
+      }, (e: unknown) => {
+        span?.((e as Error).message);
         const answer = envoyAnswerFor(e);
         if (!answer) throw e;
         logger.log(LogLevel.debug, `[${req.plugin}] proxy_http_call to "${req.cluster}": ${(e as Error).message}; the plugin gets a ${answer.headers[0]![1]}`);
@@ -89,10 +96,12 @@ export function createNodePorts(config: Config, logger: Logger, stores: SharedSt
       return 'ok';
     },
 
-    redisCall(cluster: string, query: Uint8Array) {
+    redisCall(cluster: string, query: Uint8Array, plugin: string) {
       const client = redis.get(parseRedisCluster(cluster).cluster);
       if (!client) return 'unknown_cluster';
-      return client.call(query);
+      const span = clientSpan(`redis ${cluster}`, { 'db.system': 'redis', 'wasmgate.plugin': plugin, 'wasmgate.cluster': cluster });
+      if (!span) return client.call(query);
+      return client.call(query).then((r) => { span(); return r; }, (e: unknown) => { span((e as Error).message); throw e; });
     },
 
     close() {

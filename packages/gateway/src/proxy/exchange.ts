@@ -14,6 +14,7 @@ import type { Config, HostPort, RouteConfig } from '../config/types.js';
 import { outgoingHeaderList, outgoingHeaders, rawHeader, requestHasBody, requestHeaderMap, responseHeaderMap, trailerPairs } from './headers.js';
 import type { Upstream, UpstreamCall, UpstreamSocket } from './upstream.js';
 import { accessLogFormatter } from './access-log.js';
+import { startObservation } from '../observability/exchange-observer.js';
 
 /** What an exchange needs from the gateway generation it started on. */
 export interface ExchangeContext {
@@ -42,6 +43,8 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
   const headers = requestHeaderMap(req);
   if (!headers.has('x-request-id')) headers.add('x-request-id', randomUUID());
   const requestId = headers.get('x-request-id')!;
+  /** Metrics (and the trace, when configured) of this exchange. */
+  const obs = startObservation(ctx.config, req, headers);
   const initialVersion = headers.version;
   const authority = headers.get(':authority') ?? '';
   // Higress annotations may match on method, headers and query; weighted routes pick an upstream once.
@@ -115,6 +118,7 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
     // Route rewrites (rewrite-path/-target, upstream-vhost) change only what the upstream sees.
     const target = upstreamRequest(route, map.get(':path') ?? '/', map.get(':authority') ?? authority);
     out.host = target.authority;
+    obs.upstreamStart(route.name, route.clusterName, out);
     let noBody = false;
     upstream = ctx.upstream.call({
       host: endpoint.host, port: endpoint.port, method: map.get(':method') ?? 'GET', path: target.path,
@@ -129,6 +133,7 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
       response(code, raw) {
         responded = true;
         upstreamFirstByteMs = Date.now();
+        obs.upstreamResponse(code);
         const cl = rawHeader(raw, 'content-length');
         noBody = req.method === 'HEAD' || code === 204 || code === 304 || cl === '0';
         stream.responseHeaders(responseHeaderMap(code, raw), noBody && rawHeader(raw, 'trailer') === undefined);
@@ -141,11 +146,13 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
       },
       fail(why, code) {
         if (why === 'timeout') {
+          obs.upstreamFailed('timeout');
           upstreamFailed('timeout', 504, 'WG_PROXY_UPSTREAM_TIMEOUT', 'upstream request timeout');
         } else if (why === 'closed') {
           if (!upstreamAborted && !finished) upstreamFailed('remote_reset', 502, 'WG_PROXY_UPSTREAM_UNREACHABLE', 'upstream reset');
         } else {
           if (stream.localReply || finished) return;
+          if (!responded) obs.upstreamFailed('connect');
           const refused = code !== undefined && CONNECT_FAILURES.has(code);
           if (refused && upstreamFacts) upstreamFacts = { ...upstreamFacts, transportFailureReason: code };
           const kind: UpstreamFailureKind = responded ? 'remote_reset' : refused ? 'connection_failure' : 'connection_termination';
@@ -225,7 +232,9 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
   };
   const stream = new HttpStream('unavailable' in chain ? [] : chain, sink, {
     facts,
+    phaseTiming: obs.phaseTiming,
     propertySet(key, value) {
+      obs.propertySet(key, value);
       if (key === 'clear_route_cache') clearRouteCache = new TextDecoder().decode(value) !== 'off';
     },
     setUpstreamOverrideHost(h) {
@@ -244,6 +253,7 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
     clearTimeout(stallTimer);
     upstream?.destroy();
     stream.finish();
+    obs.end({ route: route?.name, cluster: route?.clusterName, method: req.method, status, bytesIn: obs.bytesIn, bytesOut });
     if (ctx.accessLog) {
       ctx.accessLog(accessLogFormatter(ctx.config.gateway)({
         startMs: started, endMs: Date.now(), requestEndMs, upstreamFirstByteMs, requestId, method: req.method, url: req.url, authority,
@@ -272,6 +282,7 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
       bytesIn += chunk.length;
       // While nothing went upstream, a slow but live upload is not a stall.
       if (!upstreamEnded && stallTimer) watchStall('request');
+      obs.bytesIn += chunk.length;
       stream.requestData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), false);
     });
     req.on('end', () => {

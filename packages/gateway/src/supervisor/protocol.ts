@@ -6,6 +6,7 @@
  */
 import type { ModuleReport, PluginModule } from '@wasmgate/host';
 import type { Config, HostPort } from '../config/types.js';
+import type { MetricsSnapshot } from '../observability/metrics.js';
 import type { TrafficSnapshot } from '../proxy/traffic-stats.js';
 
 /** A plugin the supervisor fetched and compiled (instrumented), ready to instantiate in a worker. */
@@ -66,6 +67,10 @@ export interface PluginStatus {
   readonly restarts: number;
   /** Fresh VMs made because the plugin asked (wasm_need_rebuild). */
   readonly rebuilds: number;
+  /** VMs started (the first, restarts and rebuilds; attempts that failed to start included). */
+  readonly vmStarts?: number;
+  /** VM starts that failed, and VMs that failed while running. */
+  readonly vmFailures?: number;
   readonly memoryPages: number;
   readonly limits: { readonly maxMemoryMiB: number; readonly callTimeoutMs: number; readonly startTimeoutMs: number };
   readonly lastError?: string;
@@ -82,6 +87,8 @@ export interface WorkerStatus {
   readonly skipped: readonly (readonly [string, WireError])[];
   readonly heapUsedBytes: number;
   readonly listening: boolean;
+  /** The worker's request, upstream and plugin-phase metrics (observability/metrics.ts). */
+  readonly metrics?: MetricsSnapshot;
   /** Per-route and per-plugin requests, errors and latency over the last minute (the dashboard's). */
   readonly traffic?: TrafficSnapshot;
 }

@@ -8,6 +8,8 @@ import type { Server } from 'node:http';
 import { Generation, type GenerationEnv } from '../generation.js';
 import { createDataServer } from '../proxy/data-server.js';
 import { listenOn } from '../proxy/listen.js';
+import { workerMetrics } from '../observability/exchange-observer.js';
+import { flushTracing } from '../observability/tracing.js';
 import { trafficSnapshot } from '../proxy/traffic-stats.js';
 import type { GenerationPayload, WorkerInit, WorkerStatus } from '../supervisor/protocol.js';
 import { LogLevel, WasmgateError } from '@wasmgate/host';
@@ -92,6 +94,7 @@ export class DataPlane {
       skipped: gen ? [...gen.skipped].map(([k, e]) => [k, { code: e.code, message: e.message }] as const) : [],
       heapUsedBytes: process.memoryUsage().heapUsed,
       listening: this.#listening,
+      metrics: workerMetrics.snapshot(),
       traffic: trafficSnapshot(),
     };
   }
@@ -123,5 +126,6 @@ export class DataPlane {
     }
     server.closeAllConnections();
     await closed;
+    await flushTracing();
   }
 }

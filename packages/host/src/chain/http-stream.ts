@@ -17,7 +17,7 @@ import { upstreamFailure, type UpstreamFailureKind } from '../attributes/upstrea
 import type { PropertyValue } from '../properties.js';
 import type { PluginVm } from '../vm.js';
 import { Direction } from './direction.js';
-import { ERROR_CODE_HEADER, type ChainFilter, type StreamOptions, type StreamSink } from './types.js';
+import { ERROR_CODE_HEADER, type ChainFilter, type FilterPhase, type StreamOptions, type StreamSink } from './types.js';
 import { nextWatchId, unwatchVm, watchVm, type VmWatcher } from './vm-watch.js';
 
 const DEFAULT_LIMIT = 1024 * 1024;
@@ -25,6 +25,7 @@ const DEFAULT_LIMIT = 1024 * 1024;
 /** Which stream callback #invoke runs (a number, so no closure is made per callback). */
 const Call = { RequestHeaders: 0, RequestBody: 1, RequestTrailers: 2, ResponseHeaders: 3, ResponseBody: 4, ResponseTrailers: 5 } as const;
 type Call = (typeof Call)[keyof typeof Call];
+const PHASES: readonly FilterPhase[] = ['request_headers', 'request_body', 'request_trailers', 'response_headers', 'response_body', 'response_trailers'];
 
 export class HttpStream {
   readonly filters: readonly ChainFilter[];
@@ -380,7 +381,16 @@ export class HttpStream {
     const failedBefore = f.vm.failure !== undefined;
     try {
       if (failedBefore) throw f.vm.failure;
-      return this.#dispatch(this.#context(pos), call, arg, eos);
+      const timing = this.#opts.phaseTiming;
+      if (!timing) return this.#dispatch(this.#context(pos), call, arg, eos);
+      const c = this.#context(pos);
+      const phase = PHASES[call]!;
+      const start = timing.start(f, pos, phase);
+      try {
+        return this.#dispatch(c, call, arg, eos);
+      } finally {
+        timing.end(f, pos, phase, start);
+      }
     } catch (e) {
       const err = e instanceof WasmgateError ? e : new WasmgateError('WG_VM_TRAP', String(e), { cause: e });
       this.#opts.onFilterError?.(f, err);
@@ -500,8 +510,15 @@ export class HttpStream {
       const c = this.#contexts[i];
       if (!c) continue;
       try {
-        if (!this.filters[i]!.vm.failure) c.finish();
-        else c.release();
+        if (!this.filters[i]!.vm.failure) {
+          const timing = this.#opts.phaseTiming;
+          const start = timing?.start(this.filters[i]!, i, 'log');
+          try {
+            c.finish();
+          } finally {
+            if (timing) timing.end(this.filters[i]!, i, 'log', start!);
+          }
+        } else c.release();
       } catch (e) {
         if (e instanceof WasmgateError) this.#opts.onFilterError?.(this.filters[i]!, e);
       }

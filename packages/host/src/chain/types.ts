@@ -56,6 +56,23 @@ export interface StreamOptions {
   onFilterError?(filter: ChainFilter, error: WasmgateError): void;
   /** Every local reply (plugin or host), for access logs and the harness. */
   onLocalReply?(reply: LocalReply, filter: ChainFilter | undefined): void;
+  /**
+   * Time spent inside each plugin callback, for metrics and tracing. The host reads no clock: the
+   * embedder's `start` (which reads HostPorts.monotonicNanos or the like) runs right before each
+   * guest callback of a filter and `end` right after, with what `start` returned. Absent = nothing
+   * measured, no cost.
+   */
+  phaseTiming?: PhaseTiming;
+}
+
+/** The plugin callbacks a stream times (`log` = proxy_on_log with done and delete). */
+export type FilterPhase = 'request_headers' | 'request_body' | 'request_trailers' | 'response_headers' | 'response_body' | 'response_trailers' | 'log';
+
+export interface PhaseTiming {
+  /** A guest callback of `filter` (index `index` in the chain) starts; returns its start time (ns). */
+  start(filter: ChainFilter, index: number, phase: FilterPhase): bigint;
+  /** That callback returned or threw. */
+  end(filter: ChainFilter, index: number, phase: FilterPhase, start: bigint): void;
 }
 
 /** The header name carrying the WG_* code on replies the gateway makes because a plugin failed. */

@@ -14,6 +14,21 @@ export interface MetricSnapshot {
   /** Histogram samples (bounded; oldest dropped). */
   readonly samples?: readonly bigint[];
   readonly count?: number;
+  /** Histogram observations per bucket of {@link HISTOGRAM_BUCKETS} (not cumulative), the +Inf bucket last. */
+  readonly buckets?: readonly number[];
+}
+
+/**
+ * Upper bounds of the buckets every plugin histogram is counted in: Envoy's default histogram
+ * buckets, since plugins written for Envoy record in the units Envoy's buckets suit.
+ */
+export const HISTOGRAM_BUCKETS: readonly number[] = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
+
+/** The bucket (index into HISTOGRAM_BUCKETS, or its length for +Inf) an observation falls in. */
+export function histogramBucket(value: bigint): number {
+  let i = 0;
+  while (i < HISTOGRAM_BUCKETS.length && value > HISTOGRAM_BUCKETS[i]!) i++;
+  return i;
 }
 
 export interface MetricStore {
@@ -32,6 +47,7 @@ interface Metric {
   value: bigint;
   count: number;
   samples: bigint[];
+  buckets: number[];
 }
 
 const MAX_SAMPLES = 1024;
@@ -45,7 +61,7 @@ export class InMemoryMetrics implements MetricStore {
     const key = `${type}\0${name}`;
     const found = this.#byKey.get(key);
     if (found) return found.id;
-    const m: Metric = { id: this.#nextId++, name, type, value: 0n, count: 0, samples: [] };
+    const m: Metric = { id: this.#nextId++, name, type, value: 0n, count: 0, samples: [], buckets: new Array<number>(HISTOGRAM_BUCKETS.length + 1).fill(0) };
     this.#byKey.set(key, m);
     this.#byId.set(m.id, m);
     return m.id;
@@ -68,6 +84,7 @@ export class InMemoryMetrics implements MetricStore {
     else {
       m.value += value;
       m.count++;
+      m.buckets[histogramBucket(value)]!++;
       m.samples.push(value);
       if (m.samples.length > MAX_SAMPLES) m.samples.shift();
     }
@@ -84,7 +101,7 @@ export class InMemoryMetrics implements MetricStore {
   snapshot(): MetricSnapshot[] {
     return [...this.#byId.values()].map((m) =>
       m.type === MetricType.Histogram
-        ? { id: m.id, name: m.name, type: m.type, value: m.value, samples: [...m.samples], count: m.count }
+        ? { id: m.id, name: m.name, type: m.type, value: m.value, samples: [...m.samples], count: m.count, buckets: [...m.buckets] }
         : { id: m.id, name: m.name, type: m.type, value: m.value },
     );
   }

@@ -34,6 +34,13 @@ export const GatewaySpecSchema = Strict({
   imagePullSecret: Type.Optional(NonEmpty({ description: 'path of a docker config.json' })),
   insecureRegistries: Type.Optional(Names('registries reached over plain HTTP, "host:port"')),
   logLevel: Type.Optional(Enum(['trace', 'debug', 'info', 'warn', 'error', 'critical'])),
+  tracing: Type.Optional(
+    Strict({
+      otlpEndpoint: NonEmpty({ description: 'OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces' }),
+      samplingRatio: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'share of new traces sampled (default 1); an incoming traceparent decides for its own' })),
+      serviceName: Type.Optional(NonEmpty({ description: 'service.name of the spans (default "wasmgate")' })),
+    }),
+  ),
 });
 
 /** A whole Gateway manifest; its spec may be left out (all defaults). */

@@ -20,6 +20,8 @@ export interface SharedStateHandle {
   readonly metricValues: SharedArrayBuffer;
   /** Int32 per metric id: 0 = not defined, else MetricType + 1. */
   readonly metricTypes: SharedArrayBuffer;
+  /** Int32 per metric id and histogram bucket (HISTOGRAM_BUCKETS + the +Inf one): observation counts. */
+  readonly metricBuckets?: SharedArrayBuffer;
 }
 
 export interface SharedStateOptions {
@@ -38,6 +40,8 @@ export interface SharedStateOptions {
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_INITIAL_BYTES = 64 * 1024;
 export const DEFAULT_METRIC_CAPACITY = 4096;
+/** Histogram buckets per metric id in `metricBuckets` (stores/metrics.ts HISTOGRAM_BUCKETS and +Inf). */
+export const METRIC_BUCKETS = 20;
 /** Log offsets are Int32 words: keep every offset below 2^31. */
 const MAX_LOG_BYTES = 1024 * 1024 * 1024;
 
@@ -117,6 +121,7 @@ export function createSharedStateHandle(opts: SharedStateOptions = {}): SharedSt
     // Index 0 is unused so that a metric id indexes directly.
     metricValues: new SharedArrayBuffer((capacity + 1) * 16),
     metricTypes: new SharedArrayBuffer((capacity + 1) * 4),
+    metricBuckets: new SharedArrayBuffer((capacity + 1) * 4 * METRIC_BUCKETS),
   };
 }
 

@@ -7,14 +7,14 @@
  *
  * Values are 64-bit two's complement: counters and histogram sums read as u64, gauges as i64 (a
  * gauge taken below zero reads negative, as it does in memory). proxy_get_metric writes u64 either
- * way. Histograms keep sum and count in shared memory; samples stay with the thread that recorded
- * them (snapshot() shows this thread's last 1024), because a shared sample ring would need the lock
- * on every record, and the Prometheus summary the gateway exports uses only sum and count.
+ * way. Histograms keep sum, count and per-bucket counts (HISTOGRAM_BUCKETS, Atomics.add on an
+ * Int32Array) in shared memory; samples stay with the thread that recorded them (snapshot() shows
+ * this thread's last 1024), because a shared sample ring would need the lock on every record.
  */
 import { MetricType, WasmResult } from '../../abi/constants.js';
 import { utf8Encode } from '../../abi/utf8.js';
-import type { MetricSnapshot, MetricStore } from '../metrics.js';
-import { CTL_NEXT_METRIC, KIND_METRIC, metricCapacity, type SharedStateHandle } from './layout.js';
+import { HISTOGRAM_BUCKETS, histogramBucket, type MetricSnapshot, type MetricStore } from '../metrics.js';
+import { CTL_NEXT_METRIC, KIND_METRIC, METRIC_BUCKETS, metricCapacity, type SharedStateHandle } from './layout.js';
 import type { SharedLog } from './log.js';
 
 const EMPTY = new Uint8Array(0);
@@ -24,6 +24,7 @@ export class SharedMemoryMetrics implements MetricStore {
   readonly #log: SharedLog;
   readonly #values: BigInt64Array;
   readonly #types: Int32Array;
+  readonly #buckets: Int32Array | undefined;
   readonly #capacity: number;
   readonly #samples = new Map<number, bigint[]>();
 
@@ -31,6 +32,7 @@ export class SharedMemoryMetrics implements MetricStore {
     this.#log = log;
     this.#values = new BigInt64Array(handle.metricValues);
     this.#types = new Int32Array(handle.metricTypes);
+    this.#buckets = handle.metricBuckets ? new Int32Array(handle.metricBuckets) : undefined;
     this.#capacity = metricCapacity(handle);
   }
 
@@ -86,6 +88,7 @@ export class SharedMemoryMetrics implements MetricStore {
     else {
       Atomics.add(this.#values, id * 2, value);
       Atomics.add(this.#values, id * 2 + 1, 1n);
+      if (this.#buckets) Atomics.add(this.#buckets, id * METRIC_BUCKETS + histogramBucket(value), 1);
       let s = this.#samples.get(id);
       if (!s) this.#samples.set(id, (s = []));
       s.push(value);
@@ -115,7 +118,9 @@ export class SharedMemoryMetrics implements MetricStore {
       const t = type as MetricType;
       if (t !== MetricType.Histogram) return { id, name, type: t, value: this.#value(id, t) };
       const count = Number(Atomics.load(this.#values, id * 2 + 1));
-      return { id, name, type: t, value: this.#value(id, t), samples: [...(this.#samples.get(id) ?? [])], count };
+      const b = this.#buckets;
+      const buckets = b ? Array.from({ length: HISTOGRAM_BUCKETS.length + 1 }, (_, i) => Atomics.load(b, id * METRIC_BUCKETS + i)) : undefined;
+      return { id, name, type: t, value: this.#value(id, t), samples: [...(this.#samples.get(id) ?? [])], count, ...(buckets ? { buckets } : {}) };
     });
   }
 

@@ -1,0 +1,92 @@
+/**
+ * What one exchange reports to metrics (and, when the Gateway configures it, tracing): the plugin
+ * phase timings through the host's PhaseTiming hook, the upstream call, and the end. One recorder
+ * per worker thread (module state); the supervisor reads its snapshot with the worker status.
+ */
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { ChainFilter, FilterPhase, HeaderMap, PhaseTiming } from '@wasmgate/host';
+import type { Config } from '../config/types.js';
+import { MetricsRecorder, methodClass, statusClass } from './metrics.js';
+import { exchangeTrace, type ExchangeTrace } from './tracing.js';
+
+/** This thread's recorder (every worker has its own; the supervisor's stays empty). */
+export const workerMetrics = new MetricsRecorder();
+
+const origin = process.hrtime.bigint();
+const monotonicNanos = (): bigint => process.hrtime.bigint() - origin;
+
+export interface ExchangeEnd {
+  readonly route: string | undefined;
+  readonly cluster: string | undefined;
+  readonly method: string | undefined;
+  /** The status sent downstream (0 = none). */
+  readonly status: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
+export class ExchangeObservation {
+  readonly #started = monotonicNanos();
+  #upstreamStarted: bigint | undefined;
+  #route = '';
+  #cluster = '';
+  readonly trace: ExchangeTrace | undefined;
+  /** Request body bytes received (the exchange counts them). */
+  bytesIn = 0;
+  readonly phaseTiming: PhaseTiming;
+
+  constructor(trace: ExchangeTrace | undefined) {
+    this.trace = trace;
+    this.phaseTiming = {
+      start: (filter: ChainFilter, index: number, phase: FilterPhase): bigint => {
+        this.trace?.phaseStart(filter, index, phase);
+        return monotonicNanos();
+      },
+      end: (filter: ChainFilter, index: number, phase: FilterPhase, start: bigint): void => {
+        const ns = monotonicNanos() - start;
+        workerMetrics.observe('pluginPhase', [filter.name, phase], Number(ns) / 1e9);
+        this.trace?.phaseEnd(filter, index, phase);
+      },
+    };
+  }
+
+  /** A plugin set a property (`trace_span_tag.*` become span attributes). */
+  propertySet(key: string, value: Uint8Array): void {
+    this.trace?.propertySet(key, value);
+  }
+
+  /** The request goes upstream (after the chain, with its final route): trace headers go in `out`. */
+  upstreamStart(route: string, cluster: string, out: OutgoingHttpHeaders): void {
+    this.#route = route;
+    this.#cluster = cluster;
+    this.#upstreamStarted = monotonicNanos();
+    this.trace?.injectUpstream(out);
+  }
+
+  /** The upstream's response headers arrived. */
+  upstreamResponse(status: number): void {
+    if (this.#upstreamStarted === undefined) return;
+    workerMetrics.observe('upstreamDuration', [this.#route, this.#cluster], Number(monotonicNanos() - this.#upstreamStarted) / 1e9);
+    this.trace?.upstreamStatus(status);
+  }
+
+  /** The upstream failed before answering: a timeout, or no connection / a reset before headers. */
+  upstreamFailed(kind: 'timeout' | 'connect'): void {
+    workerMetrics.add(kind === 'timeout' ? 'timeouts' : 'connectFailures', [this.#cluster]);
+  }
+
+  end(e: ExchangeEnd): void {
+    const route = e.route ?? '';
+    const cluster = e.cluster ?? '';
+    workerMetrics.add('requests', [route, cluster, methodClass(e.method), statusClass(e.status)]);
+    workerMetrics.observe('requestDuration', [route, cluster], Number(monotonicNanos() - this.#started) / 1e9);
+    if (e.bytesIn > 0) workerMetrics.add('bytesIn', [route], e.bytesIn);
+    if (e.bytesOut > 0) workerMetrics.add('bytesOut', [route], e.bytesOut);
+    this.trace?.end(e);
+  }
+}
+
+/** Starts observing one exchange (its server span too, when the generation traces). */
+export function startObservation(config: Config, req: IncomingMessage, headers: HeaderMap): ExchangeObservation {
+  return new ExchangeObservation(exchangeTrace(config, req, headers));
+}
