@@ -17,6 +17,7 @@ import {
 import { findChromium, launchPage } from '../helpers/chromium.js';
 import { mergeTraffic, quantile } from '../../src/admin/dashboard-stats.js';
 import { bucketOf, bucketUpperMs, BUCKETS, WINDOW_SEC } from '../../src/proxy/traffic-stats.js';
+import { RELOAD_HISTORY } from '../../src/gateway.js';
 
 const MOCK_RESPONSE = join(REPO_ROOT, 'examples', 'mock-response', 'plugin', 'plugin.wasm');
 
@@ -102,6 +103,17 @@ describe('dashboard: GET /stats.json', () => {
     assert.deepEqual([s.reloads.count, s.reloads.failures, s.generation], [1, 1, 2]);
     // Counts survive the reload (they are per worker, not per generation).
     assert.equal(s.routes.find((r) => r.name === 'default/shop')!.requests, 12);
+  });
+
+  test(`the reload history keeps the last ${RELOAD_HISTORY} outcomes`, async () => {
+    for (let i = 0; i < RELOAD_HISTORY; i++) assert.equal((await gw.gateway.reload(`test: bound ${i}`)).ok, true);
+    // A file-change reload that finds nothing changed returns the previous outcome and is not kept.
+    assert.equal((await gw.gateway.reload('test: unchanged', { ifChanged: true })).skipped, 'unchanged');
+    const h = (await stats(gw)).reloads.history;
+    assert.equal(h.length, RELOAD_HISTORY);
+    assert.equal(h[0]!.trigger, `test: bound ${RELOAD_HISTORY - 1}`);
+    assert.equal(h.at(-1)!.trigger, 'test: bound 0');
+    assert.equal(gw.gateway.reloadHistory.at(-1), gw.gateway.lastReload);
   });
 
   test('GET / is one self-contained HTML page', async () => {
