@@ -22,7 +22,7 @@ export const SERVE: CommandSpec = {
     { ...LISTEN, help: 'data-plane address (default: the Gateway manifest\'s, else 127.0.0.1:8080)' },
     { ...ADMIN, help: 'admin address: /ready, /config_dump, /metrics, POST /reload (default 127.0.0.1:15000)' },
     { name: 'workers', type: 'string', arg: 'N', help: 'data-plane worker threads, 1 to 256 (default: the Gateway manifest\'s, else one per CPU)' },
-    { name: 'access-log', type: 'string', arg: 'stdout|FILE', help: 'write a JSON access-log line per request to stdout or append to FILE' },
+    { name: 'access-log', type: 'string', arg: 'stdout|FILE', help: 'write an access-log line per request (JSON, or the Gateway accessLog format) to stdout or append to FILE (reopened on SIGUSR1)' },
     { name: 'log-level', type: 'string', arg: 'LEVEL', help: 'trace, debug, info, warn, error or critical (default: the Gateway manifest\'s, else info)' },
     { name: 'no-watch', type: 'boolean', help: 'do not reload when config or plugin files change (POST /reload still does)' },
   ],
