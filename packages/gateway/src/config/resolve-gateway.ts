@@ -3,9 +3,12 @@
  * @module
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { isScalar } from 'yaml';
+import type { SourceLocation } from '@wasmgate/host';
 import { formatHostPort, parseHostPort } from './address.js';
 import { ENVOY_DEFAULT_FORMAT, parseFormatString, parseJsonFormat, type AccessLogFormat } from './access-log-format.js';
 import { configError } from './errors.js';
+import { linePos } from './parse.js';
 import { locate } from './locate.js';
 import type { ResolveContext } from './resolve-context.js';
 import type { ConfigOverrides, GatewaySettings, HostPort } from './types.js';
@@ -101,13 +104,30 @@ function resolveAccessLogFormat(
   if (spec.format !== undefined) {
     const parsed = parseFormatString(spec.format === 'default' ? ENVOY_DEFAULT_FORMAT : spec.format);
     if ('tokens' in parsed) return { kind: 'text', tokens: parsed.tokens };
-    ctx.error('WG_CONFIG_ACCESS_LOG_FORMAT', m, [...at, 'format'], `${parsed.problem.message} (character ${parsed.problem.index + 1} of the format)`);
+    const where = spec.format === 'default' ? locate(m.parsed, [...at, 'format']) : atCharacter(m, [...at, 'format'], parsed.problem.index);
+    ctx.errors.push(configError('WG_CONFIG_ACCESS_LOG_FORMAT', `${parsed.problem.message} (character ${parsed.problem.index + 1} of the format)`, where));
     return undefined;
   }
   if (spec.jsonFormat !== undefined) {
     const parsed = parseJsonFormat(spec.jsonFormat);
     if ('fields' in parsed) return { kind: 'json', fields: parsed.fields };
-    ctx.error('WG_CONFIG_ACCESS_LOG_FORMAT', m, [...at, 'jsonFormat', ...parsed.problem.path], `${parsed.problem.message} (character ${parsed.problem.index + 1} of the value)`);
+    const where = atCharacter(m, [...at, 'jsonFormat', ...parsed.problem.path], parsed.problem.index);
+    ctx.errors.push(configError('WG_CONFIG_ACCESS_LOG_FORMAT', `${parsed.problem.message} (character ${parsed.problem.index + 1} of the value)`, where));
   }
   return undefined;
+}
+
+/**
+ * The location of character `index` of the string at `path`: exact when the scalar is written
+ * as it reads (plain or quoted, on one line, without escapes); else the scalar's own location.
+ */
+function atCharacter(m: GatewayManifest, path: readonly string[], index: number): SourceLocation {
+  const at = locate(m.parsed, path);
+  const node = m.parsed.doc.getIn(path, true);
+  if (!isScalar(node) || typeof node.value !== 'string' || !node.range) return at;
+  const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
+  if (!quoted && node.type !== 'PLAIN') return at;
+  const [start, end] = node.range;
+  if (end - start !== node.value.length + (quoted ? 2 : 0)) return at;
+  return { ...at, ...linePos(m.parsed.lineCounter, start + (quoted ? 1 : 0) + index) };
 }

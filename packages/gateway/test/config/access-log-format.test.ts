@@ -36,16 +36,18 @@ test('accessLog as a mapping: path (relative to the manifest) and a format parse
   });
 });
 
-test('bad formats are WG_CONFIG_ACCESS_LOG_FORMAT errors at the field, naming the character', () => {
+test('bad formats are WG_CONFIG_ACCESS_LOG_FORMAT errors located at the offending character', () => {
   const cases: [string, string, RegExp][] = [
-    ['format: "%REQ(:PATH)% %RESPONSE_COD%"', '7:13 spec.accessLog.format', /unknown command operator %RESPONSE_COD%; did you mean %RESPONSE_CODE%\? \(character 14 of the format\)/],
-    ['format: "%REQ%"', '7:13 spec.accessLog.format', /%REQ%: %REQ\(…\)% needs an argument/],
-    ['format: "%DURATION(ms)%"', '7:13 spec.accessLog.format', /takes no argument/],
-    ['format: "50% done"', '7:13 spec.accessLog.format', /a "%" that starts no command operator.*character 3/],
-    ['format: "%REQ(:PATH"', '7:13 spec.accessLog.format', /not closed by "\)%"/],
-    ['format: "%START_TIME(%Q)%"', '7:13 spec.accessLog.format', /unknown time specifier "%Q"/],
-    ['format: "%FILTER_STATE(wasm.x:RAW)%"', '7:13 spec.accessLog.format', /PLAIN or TYPED/],
-    ['jsonFormat: {a: "%PROTOCOL%", b: {c: "%NOPE%"}}', '7:42 spec.accessLog.jsonFormat.b.c', /unknown command operator %NOPE%/],
+    ['format: "%REQ(:PATH)% %RESPONSE_COD%"', '7:27 spec.accessLog.format', /unknown command operator %RESPONSE_COD%; did you mean %RESPONSE_CODE%\? \(character 14 of the format\)/],
+    ['format: "%REQ%"', '7:14 spec.accessLog.format', /%REQ%: %REQ\(…\)% needs an argument/],
+    ['format: "%DURATION(ms)%"', '7:14 spec.accessLog.format', /takes no argument/],
+    ['format: "50% done"', '7:16 spec.accessLog.format', /a "%" that starts no command operator.*character 3/],
+    ['format: "%REQ(:PATH"', '7:14 spec.accessLog.format', /not closed by "\)%"/],
+    ['format: "%START_TIME(%Q)%"', '7:14 spec.accessLog.format', /unknown time specifier "%Q"/],
+    ['format: "%FILTER_STATE(wasm.x:RAW)%"', '7:14 spec.accessLog.format', /PLAIN or TYPED/],
+    ["format: 'it''s %NOPE%'", '7:13 spec.accessLog.format', /unknown command operator %NOPE% \(character 6 of the format\)/],
+    ["format: '100% %NOPE%'", '7:17 spec.accessLog.format', /a "%" that starts no command operator/],
+    ['jsonFormat: {a: "%PROTOCOL%", b: {c: "%NOPE%"}}', '7:43 spec.accessLog.jsonFormat.b.c', /unknown command operator %NOPE%/],
     ['jsonFormat: {a: [1]}', '7:21 spec.accessLog.jsonFormat.a', /not a list/],
     ['format: "%PROTOCOL%"\n    jsonFormat: {a: "%PROTOCOL%"}', '8:17 spec.accessLog.jsonFormat', /both format and jsonFormat/],
   ];
@@ -70,7 +72,7 @@ test('wasmgate validate refuses a bad format with file:line:col (exit 2)', async
   writeFileSync(file, gateway('  accessLog:\n    path: access.log\n    format: "[%START_TIME%] %REQ(:PATH)% %UPSTREAM_HOSTNAME%"'));
   const r = await runCli(['validate', '--config', file]);
   assert.equal(r.code, 2, r.stderr);
-  assert.ok(r.stdout.includes(`${file}:7:13  spec.accessLog.format  WG_CONFIG_ACCESS_LOG_FORMAT  unknown command operator %UPSTREAM_HOSTNAME% (character 29 of the format)`), r.stdout);
+  assert.ok(r.stdout.includes(`${file}:7:42  spec.accessLog.format  WG_CONFIG_ACCESS_LOG_FORMAT  unknown command operator %UPSTREAM_HOSTNAME% (character 29 of the format)`), r.stdout);
 });
 
 /** A record with every field set, for the formatter alone. */
