@@ -34,8 +34,8 @@ svg.spark{display:block}#problem{display:none;background:#fbe5e4;color:var(--bad
 <div class="kpi"><b id="k-inflight">–</b><span>in flight</span></div><div class="kpi"><b id="k-total">–</b><span>requests since start</span></div>
 <div class="kpi" id="k-spark"></div></div></section>
 <section><h2>Routes</h2><table id="routes"><thead><tr><th>route</th><th>match</th><th>endpoints</th><th>plugin chain</th><th class="n">req/s</th><th class="n">errors</th><th class="n">p50</th><th class="n">p99</th><th>last minute</th></tr></thead><tbody></tbody></table></section>
-<section><h2>Plugins</h2><table id="plugins"><thead><tr><th>plugin</th><th>source · sha256</th><th>VMs per worker</th><th class="n">restarts</th><th>last error</th><th class="n">req/s</th><th class="n">errors</th><th class="n">p50</th><th class="n">p99</th><th>last minute</th></tr></thead><tbody></tbody></table>
-<p class="note">A plugin's requests, errors and latency are those of the exchanges whose chain includes it. Errors: 5xx answers and responses that never completed. Rates and percentiles: last 10 s.</p></section>
+<section><h2>Plugins</h2><table id="plugins"><thead><tr><th>plugin</th><th>source · sha256</th><th>VMs per worker</th><th class="n">restarts</th><th>last error</th><th class="n">req/s</th><th class="n">errors</th><th class="n" title="time inside the plugin per callback">in plugin p50</th><th class="n" title="time inside the plugin per callback">in plugin p99</th><th>last minute</th></tr></thead><tbody></tbody></table>
+<p class="note">A plugin's requests and errors are those of the exchanges whose chain includes it; "in plugin" is the time inside one of its callbacks (all phases). Errors: 5xx answers and responses that never completed. Rates and percentiles: last 10 s.</p></section>
 <section><h2>Workers</h2><table id="workers"><thead><tr><th>worker</th><th>generation</th><th class="n">in flight</th><th class="n">draining gens</th><th class="n">heap</th><th>listening</th><th class="n">requests</th></tr></thead><tbody></tbody></table></section>
 <section><h2>Reloads</h2><table id="reloads"><thead><tr><th>at</th><th>trigger</th><th>outcome</th><th class="n">generation</th><th class="n">took</th><th>problems</th></tr></thead><tbody></tbody></table></section>
 </main>
@@ -43,7 +43,7 @@ svg.spark{display:block}#problem{display:none;background:#fbe5e4;color:var(--bad
 "use strict";
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
-const ms = (x) => (x == null ? '–' : x < 1 ? x.toFixed(2) + ' ms' : x < 100 ? x.toFixed(1) + ' ms' : Math.round(x) + ' ms');
+const ms = (x) => (x == null ? '–' : x < 0.1 ? Math.round(x * 1000) + ' µs' : x < 1 ? x.toFixed(2) + ' ms' : x < 100 ? x.toFixed(1) + ' ms' : Math.round(x) + ' ms');
 const rate = (x) => (x >= 100 ? Math.round(x) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const pct = (x) => (x * 100).toFixed(x > 0 && x < 0.01 ? 2 : 1) + ' %';
 const bytes = (b) => (b / 1048576).toFixed(1) + ' MiB';
@@ -62,6 +62,9 @@ function spark(s, w = 140, h = 26) {
 const liveCells = (s, w) => s
   ? '<td class="n rps">' + rate(s.rps) + '</td><td class="n errs ' + (s.errorRate > 0 ? 'bad' : '') + '">' + pct(s.errorRate) + '</td><td class="n p50">' + ms(s.p50Ms) + '</td><td class="n p99">' + ms(s.p99Ms) + '</td><td>' + spark(s.series, w) + '</td>'
   : '<td class="n rps">–</td><td class="n errs">–</td><td class="n p50">–</td><td class="n p99">–</td><td></td>';
+
+/** A plugin's percentiles are the time inside its callbacks (from the metrics) where the gateway has them. */
+const pluginLive = (s) => (s && s.inPlugin ? { ...s, p50Ms: s.inPlugin.p50Ms, p99Ms: s.inPlugin.p99Ms } : s);
 
 function render() {
   const live = { routes: new Map((stats?.routes ?? []).map((r) => [r.name, r])), plugins: new Map((stats?.plugins ?? []).map((p) => [p.key, p])) };
@@ -83,7 +86,7 @@ function render() {
     $('plugins').tBodies[0].innerHTML = dump.plugins.map((p) => '<tr data-plugin="' + esc(p.key) + '"><td class="pl"><b>' + esc(p.key) + '</b><br><span class="mut">' + esc(p.phase) + ' · ' + esc(p.failStrategy) + ' · ' + esc(p.toolchain ?? '') + '</span></td>' +
       '<td class="url" title="' + esc(p.url) + '&#10;sha256:' + esc(p.sha256) + '"><code>' + esc(p.url) + '</code><br><code class="mut">sha256:' + esc(String(p.sha256 ?? '').slice(0, 16)) + '…</code></td>' +
       '<td class="vms">' + p.workers.map((w) => '<span class="chip st-' + esc(w.state) + '" title="' + esc(w.lastError ?? '') + '">w' + w.workerId + ' ' + esc(w.state) + '</span>').join('') + '</td>' +
-      '<td class="n">' + p.restarts + '</td><td class="err" title="' + esc(p.lastError ?? '') + '">' + (p.lastError ? esc(p.lastError) : '<span class="mut">–</span>') + '</td>' + liveCells(live.plugins.get(p.key), 110) + '</tr>').join('') +
+      '<td class="n">' + p.restarts + '</td><td class="err" title="' + esc(p.lastError ?? '') + '">' + (p.lastError ? esc(p.lastError) : '<span class="mut">–</span>') + '</td>' + liveCells(pluginLive(live.plugins.get(p.key)), 110) + '</tr>').join('') +
       dump.skippedPlugins.map((p) => '<tr data-plugin="' + esc(p.key) + '"><td><b>' + esc(p.key) + '</b></td><td colspan="3" class="warn">skipped (FAIL_OPEN)</td><td class="err" title="' + esc(p.message) + '">' + esc(p.code + ' ' + p.message) + '</td>' + liveCells(undefined) + '</tr>').join('');
   }
   if (stats) {

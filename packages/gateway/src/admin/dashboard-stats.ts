@@ -7,6 +7,7 @@
 import type { Gateway } from '../gateway.js';
 import { bucketUpperMs, BUCKETS, WINDOW_SEC, type TrafficSnapshot, type TrafficSlot } from '../proxy/traffic-stats.js';
 import type { WorkerStatus } from '../supervisor/protocol.js';
+import { pluginTime } from './dashboard-plugin-time.js';
 
 /** Seconds the current rates and percentiles are computed over (complete seconds only). */
 export const RATE_WINDOW_SEC = 10;
@@ -99,6 +100,8 @@ export async function statsJson(gw: Gateway) {
   const status = await gw.workerStatus();
   const answered = status.filter((w): w is WorkerStatus => !('unresponsive' in w));
   const traffic = mergeTraffic(answered.flatMap((w) => (w.traffic ? [w.traffic] : [])));
+  // Time inside each plugin, from the gateway's metrics (null where the workers report none).
+  const inPlugin = pluginTime(gw, answered.flatMap((w) => (w.metrics ? [w.metrics] : [])));
   const zero = mergeTraffic([{ nowSec: 0, routes: { _: { requests: 0, errors: 0, slots: [] } }, plugins: {} }]).routes._!;
   const configured = new Set(gen.config.routes.map((r) => r.name));
   const pluginKeys = new Set(gen.config.plugins.map((p) => p.key));
@@ -117,8 +120,8 @@ export async function statsJson(gw: Gateway) {
       ...Object.entries(traffic.routes).filter(([k]) => !configured.has(k)).map(([name, s]) => ({ name, configured: false, ...s })),
     ],
     plugins: [
-      ...gen.config.plugins.map((p) => ({ key: p.key, ...(traffic.plugins[p.key] ?? zero) })),
-      ...Object.entries(traffic.plugins).filter(([k]) => !pluginKeys.has(k)).map(([key, s]) => ({ key, configured: false, ...s })),
+      ...gen.config.plugins.map((p) => ({ key: p.key, ...(traffic.plugins[p.key] ?? zero), inPlugin: inPlugin[p.key] ?? null })),
+      ...Object.entries(traffic.plugins).filter(([k]) => !pluginKeys.has(k)).map(([key, s]) => ({ key, configured: false, ...s, inPlugin: inPlugin[key] ?? null })),
     ],
     reloads: { count: gw.reloadCount, failures: gw.reloadFailures, history: [...gw.reloadHistory].reverse() },
   };

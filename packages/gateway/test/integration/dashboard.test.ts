@@ -17,11 +17,13 @@ import {
 import { findChromium, launchPage } from '../helpers/chromium.js';
 import { mergeTraffic, quantile } from '../../src/admin/dashboard-stats.js';
 import { bucketOf, bucketUpperMs, BUCKETS, WINDOW_SEC } from '../../src/proxy/traffic-stats.js';
-import { RELOAD_HISTORY } from '../../src/gateway.js';
+import { RELOAD_HISTORY, type Gateway } from '../../src/gateway.js';
+import { pluginTime } from '../../src/admin/dashboard-plugin-time.js';
+import { FAMILIES, type MetricsSnapshot } from '../../src/observability/metrics.js';
 
 const MOCK_RESPONSE = join(REPO_ROOT, 'examples', 'mock-response', 'plugin', 'plugin.wasm');
 
-interface Live { requests: number; errors: number; rps: number; errorRate: number; p50Ms: number | null; p99Ms: number | null; series: { rps: number[]; errors: number[] } }
+interface Live { inPlugin?: { p50Ms: number | null; p99Ms: number | null; callsPerSec: number; overSec: number | null } | null; requests: number; errors: number; rps: number; errorRate: number; p50Ms: number | null; p99Ms: number | null; series: { rps: number[]; errors: number[] } }
 interface Stats {
   generation: number;
   workers: { workerId: number; requests: number }[];
@@ -78,6 +80,11 @@ describe('dashboard: GET /stats.json', () => {
     assert.deepEqual([plugin('headers').requests, plugin('headers').errors], [21, 3]);
     assert.deepEqual([plugin('audit').requests, plugin('audit').errors], [9, 3]);
     assert.equal(plugin('mock-response').requests, 5);
+    // Time inside each plugin comes from the gateway's plugin-phase histograms (first call: since start).
+    for (const k of ['headers', 'audit', 'mock-response']) {
+      const t = plugin(k).inPlugin!;
+      assert.ok(t && t.p50Ms! > 0 && t.p50Ms! <= t.p99Ms!, `${k}: ${JSON.stringify(t)}`);
+    }
     // Every request is in a complete second of the window by now (rate = requests / 10 s).
     const api = route('api');
     assert.equal(api.series.rps.reduce((a, b) => a + b, 0), 9);
@@ -156,6 +163,27 @@ describe('dashboard: traffic arithmetic', () => {
   });
 });
 
+describe('dashboard: time inside plugins from the metrics', () => {
+  test('differences of the cumulative histograms over the last 10 s; since start before that', () => {
+    const gw = {} as Gateway;
+    const snap = (count: number, bucket: number, sum: number): MetricsSnapshot => {
+      const counts = new Array<number>(FAMILIES.pluginPhase.buckets.length + 1).fill(0);
+      counts[bucket] = count;
+      return { counters: {}, histograms: { pluginPhase: [[['p', 'request_headers'], counts, sum, count]] } };
+    };
+    const first = pluginTime(gw, [snap(10, 3, 0.001), snap(10, 3, 0.001)], 1_000_000).p!;
+    assert.deepEqual([first.overSec, first.callsPerSec, first.p50Ms], [null, 0, FAMILIES.pluginPhase.buckets[3] * 1000]);
+    // 11 s later: 100 more calls per worker, all in bucket 6.
+    const later = (n: number) => { const s = snap(10, 3, 0.001); s.histograms.pluginPhase![0]![1][6] = n; s.histograms.pluginPhase![0]![3] += n; s.histograms.pluginPhase![0]![2] += 0.1; return s; };
+    const t = pluginTime(gw, [later(100), later(100)], 1_011_000).p!;
+    assert.equal(t.overSec, 11);
+    assert.equal(t.callsPerSec, Math.round((200 / 11) * 1e6) / 1e6);
+    assert.equal(t.p99Ms, FAMILIES.pluginPhase.buckets[6] * 1000);
+    assert.ok(Math.abs(t.busy - 0.2 / 11) < 1e-6);
+    assert.deepEqual(pluginTime(gw, [], 1_012_000), {});
+  });
+});
+
 describe('dashboard in headless Chromium', () => {
   const chromium = findChromium();
   const bag = new Cleanup();
@@ -196,6 +224,8 @@ describe('dashboard in headless Chromium', () => {
     assert.match((await page.eval<string>(text('[data-plugin="default/headers"]')))!, /file:\/\/.*kitchen-sink\/plugin\.wasm/);
     assert.match((await page.eval<string>(text('[data-route="default/api"] .errs')))!, /^[1-9][\d.]* %$/);
     assert.match((await page.eval<string>(text('[data-route="default/shop"] .p99')))!, / ms$/);
+    // A plugin's percentiles: time inside its callbacks (from the gateway's metrics).
+    assert.match((await page.eval<string>(text('[data-plugin="default/headers"] .p99')))!, / (µs|ms)$/);
     assert.equal(await page.eval('document.querySelectorAll("[data-route] svg.spark").length > 0'), true);
     assert.equal(await page.eval('document.querySelectorAll("#workers tbody tr").length'), 2);
     assert.equal(await page.eval('document.querySelectorAll("#reloads tbody tr.reload").length'), 3);
