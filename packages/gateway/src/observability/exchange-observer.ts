@@ -6,11 +6,19 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { ChainFilter, FilterPhase, HeaderMap, PhaseTiming } from '@wasmgate/host';
 import type { Config } from '../config/types.js';
-import { MetricsRecorder, methodClass, statusClass } from './metrics.js';
+import { MetricsRecorder, PLUGIN_BUCKETS, methodClass, observeIn, statusClass, type Hist } from './metrics.js';
 import { exchangeTrace, type ExchangeTrace } from './tracing.js';
 
 /** This thread's recorder (every worker has its own; the supervisor's stays empty). */
 export const workerMetrics = new MetricsRecorder();
+
+/** Per plugin name, its phase histograms (looked up once per callback without building a label key). */
+const phaseSeries = new Map<string, Partial<Record<FilterPhase, Hist>>>();
+function phaseHistogram(plugin: string, phase: FilterPhase): Hist {
+  let byPhase = phaseSeries.get(plugin);
+  if (!byPhase) phaseSeries.set(plugin, (byPhase = {}));
+  return (byPhase[phase] ??= workerMetrics.histogram('pluginPhase', [plugin, phase]));
+}
 
 const origin = process.hrtime.bigint();
 const monotonicNanos = (): bigint => process.hrtime.bigint() - origin;
@@ -44,7 +52,7 @@ export class ExchangeObservation {
       },
       end: (filter: ChainFilter, index: number, phase: FilterPhase, start: bigint): void => {
         const ns = monotonicNanos() - start;
-        workerMetrics.observe('pluginPhase', [filter.name, phase], Number(ns) / 1e9);
+        observeIn(phaseHistogram(filter.name, phase), PLUGIN_BUCKETS, Number(ns) / 1e9);
         this.trace?.phaseEnd(filter, index, phase);
       },
     };

@@ -40,7 +40,16 @@ export interface MetricsSnapshot {
   readonly histograms: { [k: string]: [string[], number[], number, number][] };
 }
 
-interface Hist {
+/** Adds one observation to a histogram series whose family has `buckets`. */
+export function observeIn(h: Hist, buckets: readonly number[], value: number): void {
+  let i = 0;
+  while (i < buckets.length && value > buckets[i]!) i++;
+  h.counts[i]!++;
+  h.sum += value;
+  h.count++;
+}
+
+export interface Hist {
   readonly labels: string[];
   readonly counts: number[];
   sum: number;
@@ -64,17 +73,17 @@ export class MetricsRecorder {
 
   /** Records `value` (seconds) in a histogram family. */
   observe(family: FamilyKey, labels: string[], value: number): void {
+    observeIn(this.histogram(family, labels), (FAMILIES[family] as FamilyDef).buckets!, value);
+  }
+
+  /** The series of a histogram family for `labels`, created empty if needed (hot paths keep it: see observeIn). */
+  histogram(family: FamilyKey, labels: string[]): Hist {
     let m = this.#histograms.get(family);
     if (!m) this.#histograms.set(family, (m = new Map()));
     const key = labels.join(SEP);
     let h = m.get(key);
-    const buckets = (FAMILIES[family] as FamilyDef).buckets!;
-    if (!h) m.set(key, (h = { labels, counts: new Array<number>(buckets.length + 1).fill(0), sum: 0, count: 0 }));
-    let i = 0;
-    while (i < buckets.length && value > buckets[i]!) i++;
-    h.counts[i]!++;
-    h.sum += value;
-    h.count++;
+    if (!h) m.set(key, (h = { labels, counts: new Array<number>((FAMILIES[family] as FamilyDef).buckets!.length + 1).fill(0), sum: 0, count: 0 }));
+    return h;
   }
 
   snapshot(): MetricsSnapshot {

@@ -98,7 +98,7 @@ export class ExchangeTrace {
   readonly #span: Span;
   readonly #ctx: Context;
   readonly #b3: boolean;
-  readonly #phases: Span[] = [];
+  readonly #phases: (Span | undefined)[] = [];
 
   constructor(tracer: Tracer, req: IncomingMessage, headers: HeaderMap) {
     const parent = extract(headers);
@@ -116,6 +116,12 @@ export class ExchangeTrace {
   }
 
   phaseStart(filter: ChainFilter, _index: number, phase: FilterPhase): void {
+    if (!this.#span.isRecording()) {
+      // An unsampled trace gets no child spans; callouts still carry its traceparent.
+      this.#phases.push(undefined);
+      running.push({ ctx: this.#ctx, b3: this.#b3 });
+      return;
+    }
     const span = this.#tracer.startSpan(`${filter.name} ${phase}`, {
       kind: SpanKind.INTERNAL, attributes: { 'wasmgate.plugin': filter.name, 'wasmgate.phase': phase },
     }, this.#ctx);
@@ -170,16 +176,25 @@ export function exchangeTrace(config: Config, req: IncomingMessage, headers: Hea
 export function clientSpan(name: string, attributes: Record<string, string | number>, headers?: [string, string][]): ((error?: string) => void) | undefined {
   const top = running[running.length - 1];
   if (!top || !current) return undefined;
-  const span = current.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, top.ctx);
-  if (headers) {
-    const out: OutgoingHttpHeaders = {};
-    inject(trace.setSpan(top.ctx, span), out, top.b3);
-    const names = new Set(Object.keys(out));
-    for (let i = headers.length - 1; i >= 0; i--) if (names.has(headers[i]![0].toLowerCase())) headers.splice(i, 1);
-    for (const [k, v] of Object.entries(out)) if (v !== undefined) headers.push([k, String(v)]);
+  const parent = trace.getSpan(top.ctx);
+  if (parent && !parent.isRecording()) {
+    // Unsampled: no span, but the callout still continues the trace (with the sampled flag off).
+    if (headers) injectInto(top.ctx, headers, top.b3);
+    return () => undefined;
   }
+  const span = current.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, top.ctx);
+  if (headers) injectInto(trace.setSpan(top.ctx, span), headers, top.b3);
   return (error) => {
     if (error) span.setStatus({ code: SpanStatusCode.ERROR, message: error });
     span.end();
   };
+}
+
+/** Replaces the trace headers of a callout's header list with those of `ctx`. */
+function injectInto(ctx: Context, headers: [string, string][], b3: boolean): void {
+  const out: OutgoingHttpHeaders = {};
+  inject(ctx, out, b3);
+  const names = new Set(Object.keys(out));
+  for (let i = headers.length - 1; i >= 0; i--) if (names.has(headers[i]![0].toLowerCase())) headers.splice(i, 1);
+  for (const [k, v] of Object.entries(out)) if (v !== undefined) headers.push([k, String(v)]);
 }
