@@ -51,6 +51,7 @@ describe('issue 10: gateway metrics on /metrics', () => {
   let gw: TestGateway;
   let body: string;
   let reply: Reply;
+  let upstreamSawTraceHeaders = true;
   const sent = { aGet: 5, bPost: 3, bOther: 1, ksMetrics: 2, downDelete: 2, slowGet: 1 };
 
   before(async () => {
@@ -79,6 +80,7 @@ describe('issue 10: gateway metrics on /metrics', () => {
     for (const path of ['/abc', '/abcdefgh']) assert.equal((await send(gw.port, { headers: { host: 'b.test', 'x-fixture-mode': 'metrics' }, path })).status, 200);
     for (let i = 0; i < sent.downDelete; i++) assert.equal((await send(gw.port, { method: 'DELETE', headers: { host: 'down.test' }, path: '/gone' })).status, 503);
     assert.equal((await send(gw.port, { headers: { host: 'slow.test' }, path: '/late' })).status, 504);
+    upstreamSawTraceHeaders = up.requests.some((r) => 'traceparent' in r.headers || 'x-b3-traceid' in r.headers);
     reply = await gw.admin('/metrics');
     body = reply.body;
   });
@@ -126,6 +128,10 @@ describe('issue 10: gateway metrics on /metrics', () => {
     assert.equal(sum(body, 'wasmgate_upstream_duration_seconds_count', { route: 'default/a' }), sent.aGet);
     assert.equal(sum(body, 'wasmgate_upstream_duration_seconds_count', { route: 'default/down' }), 0);
     assert.equal(sum(body, 'wasmgate_upstream_duration_seconds_count', { route: 'default/slow' }), 0);
+  });
+
+  test('without tracing in the Gateway manifest, nothing is added to what the upstream gets', () => {
+    assert.equal(upstreamSawTraceHeaders, false);
   });
 
   test('bytes in and out per route', () => {

@@ -134,3 +134,29 @@ describe('issue 10: OpenTelemetry tracing over OTLP/HTTP', () => {
     assert.equal(server.span.spanId, seen.headers['x-b3-spanid']);
   });
 });
+
+describe('issue 10: an unsampled trace is propagated but not exported', () => {
+  const bag = new Cleanup();
+  after(() => bag.run());
+
+  test('samplingRatio 0: the upstream gets a traceparent with the sampled flag off; no span reaches the receiver', async () => {
+    const bodies: string[] = [];
+    const receiver = await listenServer(bag, http.createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8').on('data', (c: string) => { body += c; });
+      req.on('end', () => { bodies.push(body); res.writeHead(200).end('{}'); });
+    }));
+    const up = await startUpstream(bag);
+    const gw = await startGateway(bag, [
+      gatewaySpec({ tracing: { otlpEndpoint: `http://127.0.0.1:${receiver.port}/v1/traces`, samplingRatio: 0 } }),
+      service('backend', [`127.0.0.1:${up.port}`]),
+      ingress('quiet', 'backend'),
+      wasmPlugin('slow', fixture('wat/slow-trace.wasm')),
+    ]);
+    assert.equal((await send(gw.port, { path: '/q' })).status, 200);
+    const tp = String(up.requests.at(-1)!.headers.traceparent);
+    assert.match(tp, /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+    await gw.gateway.close(); // workers flush their spans on close
+    assert.equal(bodies.filter((b) => b.includes(tp.split('-')[1]!)).length, 0, 'nothing of that trace was exported');
+  });
+});
