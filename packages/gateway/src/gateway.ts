@@ -23,7 +23,7 @@ import { fingerprint, problemsOf, toProblem, type ReloadOutcome, type ReloadProb
 import { preparePlugins } from './supervisor/prepare-plugins.js';
 import type { GenerationPayload, PreparedPlugin, WorkerStatus } from './supervisor/protocol.js';
 import { toWire } from './supervisor/wire-error.js';
-import { WorkerPool, type UnresponsiveWorker } from './supervisor/worker-pool.js';
+import { WorkerPool, type PoolOptions, type UnresponsiveWorker } from './supervisor/worker-pool.js';
 import { FileWatcher } from './watch-files.js';
 import './proxy/errors.js';
 import './supervisor/errors.js';
@@ -42,6 +42,11 @@ export interface GatewayOptions {
   /** Quiet time after the last file event before a file-change reload starts (default 150 ms). */
   readonly watchDebounceMs?: number;
   readonly cacheDir?: string;
+  /**
+   * Plugin debugging (`--inspect`): one worker, whose thread opens the V8 inspector on host:port
+   * (0: a free port) and whose ws:// URL goes to `onUrl`; no call deadline. See docs/debugging.md.
+   */
+  readonly inspect?: PoolOptions['inspect'];
 }
 
 /** How many reload outcomes {@link Gateway.reloadHistory} keeps. */
@@ -135,8 +140,9 @@ export class Gateway {
     const payload = await gw.#prepare(config);
     if (payload.errors.length > 0) throw pluginsFailed(payload.errors);
     gw.#nextGeneration++;
-    const workers = config.gateway.workers ?? availableParallelism();
-    gw.#pool = await WorkerPool.start({ count: workers, listen: config.gateway.listen, shared: handle, logger: opts.logger, accessLog: opts.accessLog }, payload.payload);
+    // One debuggee: with --inspect every request runs on the one thread the debugger is attached to.
+    const workers = opts.inspect ? 1 : config.gateway.workers ?? availableParallelism();
+    gw.#pool = await WorkerPool.start({ count: workers, listen: config.gateway.listen, shared: handle, logger: opts.logger, accessLog: opts.accessLog, inspect: opts.inspect }, payload.payload);
     gw.#current = payload.info;
     gw.lastReload = gw.#outcome(true, 'start', started, [], gw.#warningsOf(read, payload.info));
     try {

@@ -264,6 +264,11 @@ export class PluginVm implements VmScope {
     return this.memory.size;
   }
 
+  /** The guest's exported function `name` itself (a debugger sets breakpoints on it), if any. */
+  exportedFunction(name: string): ((...a: unknown[]) => unknown) | undefined {
+    return this.#fn(name) ?? undefined;
+  }
+
   hasExport(name: string): boolean {
     return this.#fn(name) !== null;
   }

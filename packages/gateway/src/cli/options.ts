@@ -21,6 +21,8 @@ export interface OptionSpec {
   readonly multiple?: boolean;
   /** Must be given. */
   readonly required?: boolean;
+  /** A `string` option whose value is optional and then inline only: `--inspect` or `--inspect=9229` (value `true` when absent). */
+  readonly optionalValue?: boolean;
   /** Placeholder for the value in the usage text (`HOST:PORT`). */
   readonly arg?: string;
   /** One line of help. */
@@ -51,7 +53,7 @@ function allOptions(spec: CommandSpec): OptionSpec[] {
 /** The usage text: synopsis, summary, one line per option (help included), notes. */
 export function usageText(spec: CommandSpec): string {
   const left = (o: OptionSpec) =>
-    `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.type === 'string' ? ` <${o.arg ?? 'value'}>` : ''}`;
+    `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.optionalValue ? `[=${o.arg ?? 'value'}]` : o.type === 'string' ? ` <${o.arg ?? 'value'}>` : ''}`;
   const opts = allOptions(spec);
   const width = Math.max(...opts.map((o) => left(o).length)) + 2;
   return [
@@ -89,7 +91,8 @@ export function usageError(spec: CommandSpec, message: string): WasmgateError {
 export function parseCommand(spec: CommandSpec, args: readonly string[]): ParsedCommand {
   const opts = allOptions(spec);
   const config: ParseArgsConfig['options'] = {};
-  for (const o of opts) config[o.name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
+  // An optional-value option is a flag to parseArgs, so `--inspect --listen x` does not take `--listen` as its value.
+  for (const o of opts) config[o.name] = { type: o.optionalValue ? 'boolean' : o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
   // Not strict: the tokens are checked below, with messages that name the command's options.
   const { values, positionals, tokens } = parseArgs({ args: [...args], options: config, allowPositionals: true, strict: false, tokens: true });
   if (values.help === true) return { values: values as ParsedCommand['values'], positionals, help: true };
@@ -99,6 +102,12 @@ export function parseCommand(spec: CommandSpec, args: readonly string[]): Parsed
     if (!known) {
       const guess = suggestOption(t.rawName, opts);
       throw usageError(spec, `unknown option ${t.rawName} for "wasmgate ${spec.name}"${guess ? ` (did you mean --${guess}?)` : ''}`);
+    }
+    if (known.optionalValue) {
+      if (tokens.filter((x) => x.kind === 'option' && x.name === t.name).length > 1) throw usageError(spec, `${t.rawName} was given more than once`);
+      if (t.inlineValue && !t.value) throw usageError(spec, `${t.rawName}= needs a value: ${t.rawName}[=${known.arg ?? 'value'}]`);
+      (values as Record<string, unknown>)[t.name] = t.inlineValue ? t.value : true;
+      continue;
     }
     if (known.type === 'string' && t.value === undefined) throw usageError(spec, `${t.rawName} needs a value: ${t.rawName} <${known.arg ?? 'value'}>`);
     if (known.type === 'string' && !t.inlineValue && t.value !== undefined && /^-./.test(t.value)) {

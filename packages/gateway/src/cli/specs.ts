@@ -7,6 +7,14 @@ import type { CommandSpec } from './options.js';
 
 const LISTEN = { name: 'listen', type: 'string', arg: 'HOST:PORT' } as const;
 const ADMIN = { name: 'admin', type: 'string', arg: 'HOST:PORT' } as const;
+const INSPECT_OPT = {
+  name: 'inspect', type: 'string', optionalValue: true, arg: '[HOST:]PORT',
+  help: 'debug plugins: one worker, V8 inspector on its thread (default 127.0.0.1:9229), no call deadline',
+} as const;
+const BREAK_ON = {
+  name: 'break-on', type: 'string', multiple: true, arg: 'PLUGIN:PHASE',
+  help: 'with --inspect: pause in the plugin\'s proxy_on_PHASE (request_headers, response_body, log, tick, …)',
+} as const;
 const CONFIG_PATHS = {
   name: 'config', short: 'c', type: 'string', multiple: true, arg: 'file|dir',
   help: 'a manifest file, or a folder of *.yaml/*.yml/*.json manifests',
@@ -25,6 +33,8 @@ export const SERVE: CommandSpec = {
     { name: 'access-log', type: 'string', arg: 'stdout|FILE', help: 'write an access-log line per request (JSON, or the Gateway accessLog format) to stdout or append to FILE (reopened on SIGUSR1)' },
     { name: 'log-level', type: 'string', arg: 'LEVEL', help: 'trace, debug, info, warn, error or critical (default: the Gateway manifest\'s, else info)' },
     { name: 'no-watch', type: 'boolean', help: 'do not reload when config or plugin files change (POST /reload still does)' },
+    INSPECT_OPT,
+    BREAK_ON,
   ],
   notes: ['example: wasmgate serve --config examples/mock-response'],
 };
@@ -40,6 +50,8 @@ export const RUN: CommandSpec = {
     { ...LISTEN, help: 'data-plane address (default 127.0.0.1:8080)' },
     { ...ADMIN, help: 'admin address (default 127.0.0.1:0, a free port)' },
     { name: 'fail-open', type: 'boolean', help: 'let requests through when the plugin fails (failStrategy FAIL_OPEN)' },
+    INSPECT_OPT,
+    { ...BREAK_ON, arg: '[PLUGIN:]PHASE', help: 'with --inspect: pause in the plugin\'s proxy_on_PHASE (request_headers, response_body, log, tick, …)' },
   ],
   notes: [
     'Without --upstream, the echo backend answers every request with the request it received, as JSON.',

@@ -53,6 +53,16 @@ export interface WorkerInit {
   readonly callSlot: SharedArrayBuffer;
   readonly logLevel: number;
   readonly accessLog: boolean;
+  /** Open the V8 inspector on this thread (`--inspect`; see worker/inspector.ts). */
+  readonly inspect?: WorkerInspect;
+}
+
+/** `--inspect[=[host:]port]` and `--break-on` as a worker receives them. */
+export interface WorkerInspect {
+  readonly host: string;
+  readonly port: number;
+  /** Pause on entry to these exports of these plugins (plugin key or name, `proxy_on_*` export). */
+  readonly breakOn: readonly { readonly plugin: string; readonly export: string }[];
 }
 
 /** Status of one plugin in one worker. */
@@ -110,7 +120,8 @@ export type FromWorker =
   | { readonly type: 'access'; readonly lines: readonly string[] }
   | { readonly type: 'vm-flags'; readonly serial: number; readonly flags: SharedArrayBuffer; readonly plugin: string }
   | { readonly type: 'vm-gone'; readonly serial: number }
-  | { readonly type: 'queue-notify'; readonly to: number; readonly queueId: number };
+  | { readonly type: 'queue-notify'; readonly to: number; readonly queueId: number }
+  | { readonly type: 'inspector'; readonly url: string };
 
 /**
  * Layout of a worker's call slot: an Int32Array over a SharedArrayBuffer that the worker writes on

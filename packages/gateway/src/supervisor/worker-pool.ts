@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { LogLevel, releaseLockIfHeldBy, WasmgateError, type SharedStateHandle } from '@wasmgate/host';
 import type { HostPort } from '../config/types.js';
 import type { Logger } from '../logger.js';
-import { CallSlot, type FromWorker, type GenerationPayload, type ToWorker, type WorkerInit, type WorkerStatus } from './protocol.js';
+import { CallSlot, type FromWorker, type GenerationPayload, type ToWorker, type WorkerInit, type WorkerInspect, type WorkerStatus } from './protocol.js';
 import { Watchdog } from './watchdog.js';
 import { combine, fromWire } from './wire-error.js';
 import { listenOn } from '../proxy/listen.js';
@@ -25,6 +25,11 @@ export interface PoolOptions {
   readonly shared: SharedStateHandle;
   readonly logger: Logger;
   readonly accessLog?: ((line: string) => void) | undefined;
+  /**
+   * `--inspect`: each worker opens the V8 inspector on its thread and `onUrl` gets its ws:// URL;
+   * the call-deadline watchdog is not started (a plugin paused at a breakpoint is not stuck).
+   */
+  readonly inspect?: (WorkerInspect & { readonly onUrl?: (url: string, workerId: number) => void }) | undefined;
 }
 
 /** A worker that did not answer a status request in time (busy in a long plugin call, or stuck). */
@@ -115,7 +120,7 @@ export class WorkerPool {
       await pool.#terminateAll();
       throw e;
     }
-    pool.#watchdog.start();
+    if (!opts.inspect) pool.#watchdog.start();
     return pool;
   }
 
@@ -131,6 +136,7 @@ export class WorkerPool {
     const h = new WorkerHandle(id, {
       listen: this.#listen, reusePort: this.#opts.count > 1, shared: this.#opts.shared,
       logLevel: this.#opts.logger.level, accessLog: this.#opts.accessLog !== undefined,
+      ...(this.#opts.inspect ? { inspect: { host: this.#opts.inspect.host, port: this.#opts.inspect.port, breakOn: this.#opts.inspect.breakOn } } : {}),
     }, (w, m) => this.#onMessage(w, m));
     this.#workers.set(id, h);
     this.#watchdog.watch(h.id, h.slot);
@@ -190,6 +196,10 @@ export class WorkerPool {
         return;
       case 'queue-notify':
         this.#workers.get(m.to)?.send({ type: 'queue-ready', queueId: m.queueId });
+        return;
+      case 'inspector':
+        if (this.#opts.inspect?.onUrl) this.#opts.inspect.onUrl(m.url, h.id);
+        else this.#opts.logger.log(LogLevel.warn, `worker ${h.id}: V8 inspector on ${m.url}`);
         return;
       case 'reply':
         return;

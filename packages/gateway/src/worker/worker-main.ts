@@ -12,6 +12,7 @@ import type { FromWorker, ToWorker, WorkerInit } from '../supervisor/protocol.js
 import { toWire } from '../supervisor/wire-error.js';
 import { CallSlotWriter } from './call-slot.js';
 import { DataPlane } from './data-plane.js';
+import { BreakOnCallSlot, openInspector } from './inspector.js';
 import '../proxy/errors.js';
 import '../supervisor/errors.js';
 
@@ -44,7 +45,11 @@ const shared = attachSharedState(init.shared as Parameters<typeof attachSharedSt
   threadId: init.workerId,
   notifyQueueReady: (to: number, queueId: number) => post({ type: 'queue-notify', to, queueId }),
 });
-const callSlot = new CallSlotWriter(init.callSlot, post);
+// --inspect: this thread's own inspector endpoint, before any plugin code runs (worker/inspector.ts).
+if (init.inspect) openInspector(init.inspect, post);
+const callSlot = init.inspect?.breakOn.length
+  ? new BreakOnCallSlot(init.callSlot, post, init.inspect.breakOn, logger)
+  : new CallSlotWriter(init.callSlot, post);
 
 /**
  * A dropped VM's linear memory (up to its cap, 4 GiB at most) is freed only when V8 collects the

@@ -17,6 +17,7 @@ import type { CliIo, CommandRunner } from '../io.js';
 import { parseCommand, usageError, usageText } from '../options.js';
 import { renderError } from '../render-error.js';
 import { RUN } from '../specs.js';
+import { gatewayInspect, inspectNotice, parseBreakOn, parseInspect } from '../inspect-flags.js';
 
 /**
  * The plugin configuration from `--config`: inline or `@file`, JSON or YAML (JSON is YAML, so one
@@ -54,6 +55,8 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
   let wasm: string;
   let configObj: Record<string, unknown> | undefined;
   let upstream: URL | undefined;
+  let inspect: { host: string; port: number } | undefined;
+  let breakOn: { plugin: string; export: string }[];
   try {
     const parsed = parseCommand(RUN, args);
     if (parsed.help) {
@@ -63,6 +66,8 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
     values = parsed.values as typeof values;
     wasm = parsed.positionals[0]!;
     configObj = parsePluginConfig(values.config, io.cwd);
+    inspect = parseInspect(RUN, parsed.values.inspect);
+    breakOn = parseBreakOn(RUN, parsed.values['break-on'], inspect !== undefined, 'default/plugin');
     if (values.upstream !== undefined) {
       upstream = URL.canParse(values.upstream) ? new URL(values.upstream) : undefined;
       if (!upstream || (upstream.protocol !== 'http:' && upstream.protocol !== 'https:') || upstream.hostname === '') {
@@ -94,9 +99,11 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
   // JSON is valid YAML: one document per file keeps the generated config trivially correct.
   manifest.forEach((m, i) => writeFileSync(join(dir, `${i}.yaml`), JSON.stringify(m, null, 2)));
   const logger = createLogger((l) => io.err(l));
+  if (inspect) io.err(inspectNotice(breakOn));
   try {
     const gw = await Gateway.start({
       configPaths: [dir], logger, watch: false, accessLog: (l) => io.out(l),
+      ...(inspect ? { inspect: gatewayInspect(io, inspect, breakOn) } : {}),
       overrides: { listen: values.listen ?? '127.0.0.1:8080', admin: values.admin ?? '127.0.0.1:0' },
     });
     const a = gw.address;

@@ -13,6 +13,7 @@ import { parseCommand, usageError, usageText } from '../options.js';
 import { renderError } from '../render-error.js';
 import { SERVE } from '../specs.js';
 import { formatReport } from './validate.js';
+import { gatewayInspect, inspectNotice, parseBreakOn, parseInspect } from '../inspect-flags.js';
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'critical'];
 
@@ -24,6 +25,8 @@ interface ServeFlags {
   readonly accessLog?: string;
   readonly logLevel?: string;
   readonly noWatch: boolean;
+  readonly inspect?: { host: string; port: number };
+  readonly breakOn: { plugin: string; export: string }[];
 }
 
 /** The options, checked; a WG_CLI_USAGE error otherwise. */
@@ -37,8 +40,10 @@ function flags(values: Record<string, unknown>): ServeFlags {
   if (workers !== undefined && (!/^\d+$/.test(v.workers!) || workers < 1 || workers > 256)) {
     throw usageError(SERVE, `--workers must be a whole number from 1 to 256, not "${v.workers}" (leave it out to run one worker per CPU)`);
   }
+  const inspect = parseInspect(SERVE, values.inspect);
+  const breakOn = parseBreakOn(SERVE, values['break-on'], inspect !== undefined);
   return {
-    config: v.config, noWatch: v['no-watch'] === true,
+    config: v.config, noWatch: v['no-watch'] === true, breakOn, ...(inspect ? { inspect } : {}),
     ...(v.listen !== undefined ? { listen: v.listen } : {}), ...(v.admin !== undefined ? { admin: v.admin } : {}),
     ...(workers !== undefined ? { workers } : {}), ...(v['access-log'] !== undefined ? { accessLog: v['access-log'] } : {}),
     ...(v['log-level'] !== undefined ? { logLevel: v['log-level'] } : {}),
@@ -73,10 +78,12 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
   const level = values.logLevel ?? checked.config?.gateway.logLevel ?? 'info';
   const logger = createLogger((l) => io.err(l), LEVELS.indexOf(level) as LogLevel);
   const accessLog = accessLogWriter(values.accessLog ?? checked.config?.gateway.accessLog, io);
+  if (values.inspect) io.err(inspectNotice(values.breakOn));
   try {
     const gw = await Gateway.start({
       configPaths, overrides,
       logger, watch: !values.noWatch, ...(accessLog ? { accessLog: accessLog.write } : {}),
+      ...(values.inspect ? { inspect: gatewayInspect(io, values.inspect, values.breakOn) } : {}),
     });
     const a = gw.address;
     const admin = gw.adminAddress;
