@@ -9,6 +9,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import type { Daemon } from '../helpers/daemon.js';
+import { startRedis } from '../helpers/redis.js';
 import {
   Cleanup, KITCHEN_SINK, fixture, gatewaySpec, ingress, listenServer, poll, send, service, startGateway, startUpstream, wasmPlugin,
   type SeenRequest, type TestGateway, type Upstream,
@@ -158,5 +160,44 @@ describe('issue 10: an unsampled trace is propagated but not exported', () => {
     assert.match(tp, /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
     await gw.gateway.close(); // workers flush their spans on close
     assert.equal(bodies.filter((b) => b.includes(tp.split('-')[1]!)).length, 0, 'nothing of that trace was exported');
+  });
+});
+
+describe('issue 10: a Redis call made in a callback is a CLIENT span', () => {
+  const bag = new Cleanup();
+  after(() => bag.run());
+
+  test('redis-limit INCR: span "redis <cluster>" under the plugin callback span, db.system=redis', async (t) => {
+    let skipReason = '';
+    const redis: Daemon | undefined = await startRedis({ skip: (m) => { skipReason = m; } });
+    if (!redis) return t.skip(skipReason);
+    bag.after(() => redis.stop());
+    const spans: OtlpSpan[] = [];
+    const receiver = await listenServer(bag, http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const doc = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[] };
+        for (const rs of doc.resourceSpans) for (const ss of rs.scopeSpans) for (const s of ss.spans) spans.push({ ...s, traceId: hex(s.traceId), spanId: hex(s.spanId), parentSpanId: hex(s.parentSpanId) });
+        res.writeHead(200).end('{}');
+      });
+    }));
+    const up = await startUpstream(bag);
+    const gw = await startGateway(bag, [
+      gatewaySpec({ tracing: { otlpEndpoint: `http://127.0.0.1:${receiver.port}/v1/traces` } }),
+      service('backend', [`127.0.0.1:${up.port}`]),
+      service('redis', [`127.0.0.1:${redis.port}`], { protocol: 'redis' }),
+      ingress('all', 'backend'),
+      wasmPlugin('limit', fixture('as/redis-limit.wasm'), { defaultConfig: { limit: 100, window: 60 } }),
+    ]);
+    const trace = 'aaaabbbbccccddddeeeeffff00001111';
+    const r = await send(gw.port, { path: '/api', headers: { 'x-client-id': `c-${Date.now()}`, traceparent: `00-${trace}-1111222233334444-01` } });
+    assert.equal(r.status, 200, r.body);
+    const redisSpan = await poll('the redis span', async () => spans.find((s) => s.traceId === trace && s.name.startsWith('redis ')), 15_000);
+    assert.equal(redisSpan.name, 'redis outbound|6379||redis.default.svc.cluster.local');
+    assert.equal(redisSpan.kind, 3);
+    assert.equal(attr(redisSpan, 'db.system'), 'redis');
+    const parent = await poll('its parent', async () => spans.find((s) => s.spanId === redisSpan.parentSpanId));
+    assert.equal(parent.name, 'default/limit request_headers');
   });
 });
