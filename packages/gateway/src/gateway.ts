@@ -162,7 +162,7 @@ export class Gateway {
 
   /** Fetches and compiles the plugins of `config` (on this thread) into what workers instantiate. */
   async #prepare(config: Config): Promise<{ payload: GenerationPayload; info: GenerationInfo; errors: WasmgateError[] }> {
-    const prepared = await preparePlugins(config, this.#fetchOptions(config), this.#logger);
+    const prepared = await preparePlugins(config, this.#fetchOptions(config), this.#logger, { asBuilt: this.#opts.inspect !== undefined });
     const id = this.#nextGeneration;
     const payload: GenerationPayload = { id, config, plugins: prepared.plugins, skipped: [...prepared.skipped].map(([k, e]) => [k, toWire(e)[0]!] as const) };
     const info: GenerationInfo = { id, config, loadedAt: new Date().toISOString(), plugins: new Map(prepared.plugins.map((p) => [p.key, p])), skipped: prepared.skipped };

@@ -60,7 +60,7 @@ export function gatewayInspect(io: CliIo, at: { host: string; port: number }, br
 /** The line printed when --inspect is on: one worker, no call deadline. */
 export function inspectNotice(breakOn: { plugin: string; export: string }[]): string {
   const b = breakOn.length ? `; pausing on entry to ${breakOn.map((x) => `${x.plugin}:${x.export}`).join(', ')} while a debugger is attached` : '';
-  return `wasmgate: --inspect: one worker thread, plugin call deadline disabled (a plugin paused at a breakpoint is not interrupted)${b}`;
+  return `wasmgate: --inspect: one worker thread; plugins run as built (DWARF and names kept): plugin call deadline disabled (a plugin paused at a breakpoint is not interrupted), no memory cap${b}`;
 }
 
 /** `devtools://devtools/bundled/js_app.html?…&ws=host:port/id`, the URL Node prints for --inspect. */

@@ -9,7 +9,7 @@ const LISTEN = { name: 'listen', type: 'string', arg: 'HOST:PORT' } as const;
 const ADMIN = { name: 'admin', type: 'string', arg: 'HOST:PORT' } as const;
 const INSPECT_OPT = {
   name: 'inspect', type: 'string', optionalValue: true, arg: '[HOST:]PORT',
-  help: 'debug plugins: one worker, V8 inspector on its thread (default 127.0.0.1:9229), no call deadline',
+  help: 'debug plugins: one worker, V8 inspector on its thread (default 127.0.0.1:9229), no call deadline or memory cap',
 } as const;
 const BREAK_ON = {
   name: 'break-on', type: 'string', multiple: true, arg: 'PLUGIN:PHASE',

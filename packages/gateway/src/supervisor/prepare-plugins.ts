@@ -20,13 +20,21 @@ export interface PreparedPlugins {
   readonly skipped: Map<string, WasmgateError>;
 }
 
+export interface PrepareOptions {
+  /**
+   * Compile the plugins exactly as built, with no interrupt checks and no memory cap (`--inspect`):
+   * the rewrite moves code offsets, so it drops DWARF sections, and a debugger needs them.
+   */
+  readonly asBuilt?: boolean;
+}
+
 /**
  * Fetches and compiles every plugin of `config` concurrently. A FAIL_CLOSE plugin that fails is in
  * `errors` (located at the WasmPlugin manifest that declared it): the generation must not serve, but
  * the caller may still start the others to report their problems too.
  */
-export async function preparePlugins(config: Config, fetchOptions: FetchOptions, logger: Logger): Promise<PreparedPlugins> {
-  const settled = await Promise.allSettled(config.plugins.map((p) => prepareOne(p, config, fetchOptions)));
+export async function preparePlugins(config: Config, fetchOptions: FetchOptions, logger: Logger, opts: PrepareOptions = {}): Promise<PreparedPlugins> {
+  const settled = await Promise.allSettled(config.plugins.map((p) => prepareOne(p, config, fetchOptions, opts)));
   const plugins: PreparedPlugin[] = [];
   const skipped = new Map<string, WasmgateError>();
   const errors: WasmgateError[] = [];
@@ -45,12 +53,12 @@ export async function preparePlugins(config: Config, fetchOptions: FetchOptions,
   return { plugins, skipped, errors };
 }
 
-async function prepareOne(p: WasmPluginConfig, config: Config, fetchOptions: FetchOptions): Promise<PreparedPlugin> {
+async function prepareOne(p: WasmPluginConfig, config: Config, fetchOptions: FetchOptions, opts: PrepareOptions): Promise<PreparedPlugin> {
   // file URLs were resolved against the manifest's folder by the config pipeline.
   const url = p.scheme === 'file' && p.resolvedPath ? `file://${p.resolvedPath}` : p.url;
   const fetched = await fetchPlugin(url, { ...fetchOptions, pluginName: p.key, sha256: p.sha256, imagePullPolicy: p.imagePullPolicy });
   const limits = pluginLimits(p, config.gateway);
-  const mod = await compileCached(fetched.bytes, fetched.sha256, `plugin ${p.key} (${p.url})`, {
+  const mod = await compileCached(fetched.bytes, fetched.sha256, `plugin ${p.key} (${p.url})`, opts.asBuilt ? {} : {
     interrupt: true, maxMemoryPages: mibToPages(limits.maxMemoryMiB),
   });
   return {

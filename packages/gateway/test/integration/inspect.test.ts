@@ -6,6 +6,7 @@
  * is bounded; the processes are killed in after().
  */
 import { describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { runCli, spawnCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/daemon.js';
@@ -180,6 +181,9 @@ describe('wasmgate --inspect (plugin debugging over the DevTools protocol)', () 
       if (offset !== undefined) target = { scriptId: String(e.params.scriptId), offset };
     }
     assert.ok(target, 'no WebAssembly script exporting proxy_on_request_headers');
+    // The module runs as built (not rewritten for the deadline), so its DWARF and name sections are intact.
+    const source = await cdp.send('Debugger.getScriptSource', { scriptId: target.scriptId });
+    assert.ok(Buffer.from(String(source.bytecode), 'base64').equals(readFileSync(WASM)), 'the debugged module is not the plugin as built');
     const bp = await cdp.send('Debugger.setBreakpoint', { location: { scriptId: target.scriptId, lineNumber: 0, columnNumber: target.offset } });
     assert.ok(bp.breakpointId);
 
