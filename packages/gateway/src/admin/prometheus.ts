@@ -7,7 +7,7 @@
  */
 import { HISTOGRAM_BUCKETS, MetricType } from '@wasmgate/host';
 import type { Gateway } from '../gateway.js';
-import { Exposition, mergeSnapshots, type ExpositionFormat } from '../observability/metrics.js';
+import { Exposition, mergeSnapshots, type ExpositionFormat, type MetricsSnapshot } from '../observability/metrics.js';
 import type { WorkerStatus } from '../supervisor/protocol.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -24,13 +24,39 @@ function sanitize(name: string): string {
   return /^[0-9]/.test(n) ? `_${n}` : n;
 }
 
+interface ScrapeMemory {
+  /** Per worker slot: the thread that answered last and its snapshot. */
+  readonly last: Map<number, { threadId: number; metrics: MetricsSnapshot }>;
+  /** What replaced workers had counted, merged. */
+  retired: MetricsSnapshot | undefined;
+}
+const memory = new WeakMap<Gateway, ScrapeMemory>();
+
+/**
+ * A worker that died and was replaced (same slot, new thread) takes its counts with it; the last
+ * snapshot a scrape saw of it is kept and added in, so the sums only lose what it counted after
+ * that scrape (instead of dropping back).
+ */
+function retiredWorkers(gw: Gateway, answered: readonly WorkerStatus[]): MetricsSnapshot[] {
+  let m = memory.get(gw);
+  if (!m) memory.set(gw, (m = { last: new Map(), retired: undefined }));
+  for (const w of answered) {
+    if (!w.metrics) continue;
+    const prev = m.last.get(w.workerId);
+    if (prev && prev.threadId !== w.threadId) m.retired = mergeSnapshots(m.retired ? [m.retired, prev.metrics] : [prev.metrics]);
+    m.last.set(w.workerId, { threadId: w.threadId, metrics: w.metrics });
+  }
+  return m.retired ? [m.retired] : [];
+}
+
 export async function renderMetrics(gw: Gateway, format: ExpositionFormat): Promise<string> {
   const x = new Exposition(format);
   const status = await gw.workerStatus();
   const answered = status.filter((w): w is WorkerStatus => !('unresponsive' in w));
 
-  // The gateway's own request, upstream and plugin-phase metrics, summed over workers.
-  x.recorded(mergeSnapshots(answered.flatMap((w) => (w.metrics ? [w.metrics] : []))));
+  // The gateway's own request, upstream and plugin-phase metrics, summed over workers (and over
+  // the workers that were replaced, as they were at the last scrape that saw them).
+  x.recorded(mergeSnapshots([...answered.flatMap((w) => (w.metrics ? [w.metrics] : [])), ...retiredWorkers(gw, answered)]));
 
   // Plugin VMs (current generation), one series per plugin and worker.
   const plugins = answered.filter((w) => w.generation === gw.generation.id).flatMap((w) => w.plugins.map((p) => ({ ...p, workerId: w.workerId })));
