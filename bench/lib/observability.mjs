@@ -14,7 +14,8 @@ import { host } from './host.mjs';
 const gw = (p) => import(new URL(`../../packages/gateway/dist/src/${p}`, import.meta.url).href);
 const { startObservation } = await gw('observability/exchange-observer.js');
 const { MetricsRecorder, mergeSnapshots, Exposition } = await gw('observability/metrics.js');
-const { flushTracing } = await gw('observability/tracing.js');
+const { flushTracing, loadTracing } = await gw('observability/tracing.js');
+await loadTracing();
 
 const QUICK = process.argv.includes('--quick');
 const ITERS = QUICK ? 5_000 : 20_000;

@@ -13,6 +13,7 @@ import type { Config, RouteConfig, WasmPluginConfig } from './config/types.js';
 import type { Logger } from './logger.js';
 import { PluginInstance } from './plugins/plugin-instance.js';
 import { createNodePorts, type NodePorts, type SharedStores } from './ports/node-ports.js';
+import { loadTracing } from './observability/tracing.js';
 import { Upstream } from './proxy/upstream.js';
 import { locatePluginError } from './supervisor/prepare-plugins.js';
 import type { GenerationPayload, WireError } from './supervisor/protocol.js';
@@ -62,6 +63,8 @@ export class Generation {
    */
   static async create(payload: GenerationPayload, env: GenerationEnv): Promise<Generation> {
     const config = deepFreeze(payload.config) as Config;
+    // The OpenTelemetry SDK is loaded only by a worker that serves a configuration with tracing.
+    if (config.gateway.tracing) await loadTracing();
     const ports = createNodePorts(config, env.logger, env.stores);
     const prepared = new Map(payload.plugins.map((p) => [p.key, p]));
     const skipped = new Map<string, WasmgateError>(payload.skipped.map(([k, e]: readonly [string, WireError]) => [k, fromWire(e)]));
