@@ -204,11 +204,13 @@ describe('wasmgate --inspect (plugin debugging over the DevTools protocol)', () 
   test('serve --inspect --break-on <plugin>:request_headers pauses on entry to the plugin\'s proxy_on_request_headers', async (t) => {
     const port = await freePort();
     const upstream = await freePort();
-    // The upstream is never reached: the plugin holds request headers, answered by wasmgate's own 503
-    // or by the plugin; what matters here is the pause, then that the request completes.
+    // Nothing listens on the upstream port (wasmgate answers 503): what matters is the pause, then
+    // that the request completes.
     const dir = writeConfig(t, [service('up', [`127.0.0.1:${upstream}`]), ingress('all', 'up'), wasmPlugin('dbg', WASM)]);
     const cli = await spawnCli(t, ['serve', '--config', dir, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${await freePort()}`, '--workers', '3',
       '--inspect=127.0.0.1:0', '--break-on', 'dbg:request_headers', '--no-watch'], /wasmgate serving on .*1 worker\(s\)/);
+    // No debugger attached yet: the armed breakpoint stops nothing.
+    assert.equal((await send(port, { path: '/before', timeoutMs: WAIT_MS })).status, 503);
     const cdp = await Cdp.connect(wsUrl(cli.stderr()));
     t.after(() => cdp.close());
     await cdp.send('Debugger.enable');
@@ -219,6 +221,12 @@ describe('wasmgate --inspect (plugin debugging over the DevTools protocol)', () 
     await cdp.send('Debugger.resume');
     const r = await reply;
     assert.ok(r.status > 0);
+    // It stays armed: the next request pauses there too.
+    const second = send(port, { path: '/y', timeoutMs: WAIT_MS });
+    const again = await cdp.event('Debugger.paused', (p) => p !== paused.params);
+    assert.equal((again.params.callFrames as CallFrame[])[0]!.functionName, '$proxy_on_request_headers');
+    await cdp.send('Debugger.resume');
+    assert.ok((await second).status > 0);
     assert.match(cli.stderr(), /pausing on entry to dbg:proxy_on_request_headers/);
   });
 
