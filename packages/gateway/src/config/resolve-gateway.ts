@@ -84,7 +84,9 @@ export function resolveGateway(m: GatewayManifest | undefined, overrides: Config
     ...(spec.imagePullSecret !== undefined ? { imagePullSecret: path(spec.imagePullSecret) } : {}),
     insecureRegistries: [...(spec.insecureRegistries ?? [])],
     logLevel: spec.logLevel ?? GATEWAY_DEFAULTS.logLevel,
-    ...(spec.tracing ? { tracing: { otlpEndpoint: spec.tracing.otlpEndpoint, samplingRatio: spec.tracing.samplingRatio ?? 1, serviceName: spec.tracing.serviceName ?? 'wasmgate' } } : {}),
+    ...(spec.tracing && m && otlpEndpointOk(m, spec.tracing.otlpEndpoint, ctx)
+      ? { tracing: { otlpEndpoint: spec.tracing.otlpEndpoint, samplingRatio: spec.tracing.samplingRatio ?? 1, serviceName: spec.tracing.serviceName ?? 'wasmgate' } }
+      : {}),
     ...(m ? { location: locate(m.parsed, ['metadata', 'name']) } : {}),
   };
 }
@@ -130,4 +132,17 @@ function atCharacter(m: GatewayManifest, path: readonly string[], index: number)
   const [start, end] = node.range;
   if (end - start !== node.value.length + (quoted ? 2 : 0)) return at;
   return { ...at, ...linePos(m.parsed.lineCounter, start + (quoted ? 1 : 0) + index) };
+}
+
+/** `tracing.otlpEndpoint` must be an http(s) URL (the OTLP/HTTP exporter posts spans to it as is). */
+function otlpEndpointOk(m: GatewayManifest, endpoint: string, ctx: ResolveContext): boolean {
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    url = undefined;
+  }
+  if (url && (url.protocol === 'http:' || url.protocol === 'https:')) return true;
+  ctx.error('WG_CONFIG_INVALID', m, ['spec', 'tracing', 'otlpEndpoint'], `tracing.otlpEndpoint "${endpoint}" is not an http:// or https:// URL (e.g. http://127.0.0.1:4318/v1/traces)`);
+  return false;
 }

@@ -9,11 +9,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { loadConfig } from '../../src/config/index.js';
 import type { Daemon } from '../helpers/daemon.js';
 import { startRedis } from '../helpers/redis.js';
 import {
   Cleanup, KITCHEN_SINK, fixture, gatewaySpec, ingress, listenServer, poll, send, service, startGateway, startUpstream, wasmPlugin,
-  type SeenRequest, type TestGateway, type Upstream,
+  writeConfig, type SeenRequest, type TestGateway, type Upstream,
 } from '../helpers/gateway.js';
 
 interface OtlpValue { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number }
@@ -199,5 +200,36 @@ describe('issue 10: a Redis call made in a callback is a CLIENT span', () => {
     assert.equal(attr(redisSpan, 'db.system'), 'redis');
     const parent = await poll('its parent', async () => spans.find((s) => s.spanId === redisSpan.parentSpanId));
     assert.equal(parent.name, 'default/limit request_headers');
+  });
+});
+
+describe('issue 10: tracing configuration', () => {
+  const bag = new Cleanup();
+  after(() => bag.run());
+  const load = (tracing: unknown) => loadConfig(writeConfig(bag, [gatewaySpec({ tracing }), service('backend', ['127.0.0.1:1']), ingress('r', 'backend')]));
+
+  test('defaults: samplingRatio 1, serviceName wasmgate; absent = no tracing', () => {
+    assert.deepEqual(load({ otlpEndpoint: 'http://127.0.0.1:4318/v1/traces' }).config?.gateway.tracing,
+      { otlpEndpoint: 'http://127.0.0.1:4318/v1/traces', samplingRatio: 1, serviceName: 'wasmgate' });
+    const none = loadConfig(writeConfig(bag, [service('backend', ['127.0.0.1:1']), ingress('r', 'backend')]));
+    assert.equal(none.config?.gateway.tracing, undefined);
+  });
+
+  test('an unknown field under tracing is a warning (as everywhere), naming it', () => {
+    const { errors, warnings } = load({ otlpEndpoint: 'http://127.0.0.1:4318/v1/traces', endpoint: 'x' });
+    assert.equal(errors.length, 0);
+    assert.match(warnings.map((w) => `${w.message} ${JSON.stringify(w.location ?? {})}`).join('\n'), /endpoint/);
+  });
+
+  test('a bad endpoint, a ratio outside 0–1 or a missing endpoint is an error at the field', () => {
+    for (const [tracing, where] of [
+      [{ otlpEndpoint: 'localhost:4318' }, /tracing\.otlpEndpoint/],
+      [{ otlpEndpoint: 'http://127.0.0.1:4318/v1/traces', samplingRatio: 2 }, /samplingRatio/],
+      [{ samplingRatio: 0.5 }, /otlpEndpoint/],
+    ] as const) {
+      const { errors } = load(tracing);
+      assert.ok(errors.length > 0, JSON.stringify(tracing));
+      assert.match(errors.map((e) => `${e.code} ${e.message} ${JSON.stringify(e.location ?? {})}`).join('\n'), where);
+    }
   });
 });
