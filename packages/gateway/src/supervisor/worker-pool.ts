@@ -11,6 +11,7 @@ import type { HostPort } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import { CallSlot, type FromWorker, type GenerationPayload, type ToWorker, type WorkerInit, type WorkerInspect, type WorkerStatus } from './protocol.js';
 import { Watchdog } from './watchdog.js';
+import { keepRunning } from './debuggee.js';
 import { combine, fromWire } from './wire-error.js';
 import { listenOn } from '../proxy/listen.js';
 
@@ -47,6 +48,8 @@ class WorkerHandle {
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: WasmgateError) => void }>();
   #nextReq = 1;
   exited = false;
+  /** Its V8 inspector's ws:// URL (`--inspect`). */
+  inspectorUrl: string | undefined;
 
   readonly id: number;
 
@@ -198,6 +201,7 @@ export class WorkerPool {
         this.#workers.get(m.to)?.send({ type: 'queue-ready', queueId: m.queueId });
         return;
       case 'inspector':
+        h.inspectorUrl = m.url;
         if (this.#opts.inspect?.onUrl) this.#opts.inspect.onUrl(m.url, h.id);
         else this.#opts.logger.log(LogLevel.warn, `worker ${h.id}: V8 inspector on ${m.url}`);
         return;
@@ -257,10 +261,13 @@ export class WorkerPool {
     this.#closing = true;
     this.#watchdog.stop();
     const workers = [...this.#workers.values()];
+    // --inspect: a worker paused in a debugger would never close (nor terminate): resume it as needed.
+    const released = workers.flatMap((w) => (w.inspectorUrl ? [keepRunning(w.inspectorUrl)] : []));
     // A worker inside a long plugin call answers once the deadline interrupts it; past the drain
     // time (plus a little for the answer itself) it is terminated regardless.
     await Promise.allSettled(workers.map((w) => w.request({ type: 'close', drainMs }, drainMs + 2000)));
     await this.#terminateAll();
+    for (const r of released) r();
   }
 
   async #terminateAll(): Promise<void> {

@@ -20,6 +20,14 @@ export function openInspector(opts: WorkerInspect, post: (m: FromWorker) => void
   if (url) post({ type: 'inspector', url });
 }
 
+/**
+ * Disconnects every debugger and closes the endpoint: a thread does not end while a debugger is
+ * still attached to it (measured: `wasmgate` waited for DevTools to disconnect before exiting).
+ */
+export function closeInspector(): void {
+  if (inspector.url()) inspector.close();
+}
+
 /** `plugin` names the plugin of key `key` (`namespace/name`): the key itself or its name. */
 function names(plugin: string, key: string): boolean {
   return plugin === key || plugin === key.slice(key.indexOf('/') + 1);

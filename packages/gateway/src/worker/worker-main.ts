@@ -12,7 +12,7 @@ import type { FromWorker, ToWorker, WorkerInit } from '../supervisor/protocol.js
 import { toWire } from '../supervisor/wire-error.js';
 import { CallSlotWriter } from './call-slot.js';
 import { DataPlane } from './data-plane.js';
-import { BreakOnCallSlot, openInspector } from './inspector.js';
+import { BreakOnCallSlot, closeInspector, openInspector } from './inspector.js';
 import '../proxy/errors.js';
 import '../supervisor/errors.js';
 
@@ -87,7 +87,10 @@ async function handle(m: ToWorker): Promise<void> {
       logger.level = m.level as LogLevel;
       return;
     case 'close':
-      return reply(m.req, () => plane.close(m.drainMs));
+      return reply(m.req, async () => {
+        await plane.close(m.drainMs);
+        if (init.inspect) closeInspector();
+      });
   }
 }
 

@@ -230,6 +230,21 @@ describe('wasmgate --inspect (plugin debugging over the DevTools protocol)', () 
     assert.match(cli.stderr(), /pausing on entry to dbg:proxy_on_request_headers/);
   });
 
+  test('SIGTERM while paused at a breakpoint, debugger still attached: the request is answered and wasmgate exits 0', async (t) => {
+    const port = await freePort();
+    const cli = await spawnCli(t, ['run', WASM, '--listen', `127.0.0.1:${port}`, '--inspect=127.0.0.1:0', '--break-on', 'request_headers'], /wasmgate run: .* on http:\/\//);
+    const cdp = await Cdp.connect(wsUrl(cli.stderr()));
+    t.after(() => cdp.close());
+    await cdp.send('Debugger.enable');
+    const reply = send(port, { path: '/stop', timeoutMs: WAIT_MS });
+    await cdp.event('Debugger.paused');
+    const exited = new Promise<number | null>((resolve) => cli.child.once('exit', (code) => resolve(code)));
+    cli.child.kill('SIGTERM');
+    // The supervisor resumes the paused worker so it can drain, then the worker drops the debugger.
+    assert.equal((await reply).status, 200);
+    assert.equal(await bounded(exited, 'exit after SIGTERM'), 0);
+  });
+
   test('usage: --break-on needs --inspect, a known phase, and --inspect a [HOST:]PORT; --help lists both', async () => {
     const noInspect = await runCli(['run', WASM, '--break-on', 'request_headers']);
     assert.equal(noInspect.code, 2);
