@@ -57,6 +57,13 @@ export function gatewayInspect(io: CliIo, at: { host: string; port: number }, br
   };
 }
 
+/** A warning for each `--break-on` plugin that names none of `keys` (`namespace/name`). */
+export function breakOnMisses(breakOn: readonly { plugin: string }[], keys: readonly string[]): string[] {
+  const named = (p: string) => keys.some((k) => p === k || p === k.slice(k.indexOf('/') + 1));
+  return [...new Set(breakOn.map((b) => b.plugin))].filter((p) => !named(p))
+    .map((p) => `wasmgate: --break-on ${p}: no plugin of that name is loaded (${keys.join(', ') || 'none'}); it will apply if a reload adds one`);
+}
+
 /** The line printed when --inspect is on: one worker, no call deadline. */
 export function inspectNotice(breakOn: { plugin: string; export: string }[]): string {
   const b = breakOn.length ? `; pausing on entry to ${breakOn.map((x) => `${x.plugin}:${x.export}`).join(', ')} while a debugger is attached` : '';

@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WasmgateError } from '@wasmgate/host';
-import { devtoolsUrl, parseBreakOn, parseInspect } from '../../src/cli/inspect-flags.js';
+import { breakOnMisses, devtoolsUrl, parseBreakOn, parseInspect } from '../../src/cli/inspect-flags.js';
 import { parseCommand, usageText } from '../../src/cli/options.js';
 import { RUN, SERVE } from '../../src/cli/specs.js';
 
@@ -46,6 +46,11 @@ describe('--inspect and --break-on', () => {
     usage(() => parseBreakOn(SERVE, ['p:headers'], true), /"headers" is not a Proxy-Wasm callback/);
     usage(() => parseBreakOn(RUN, ['log'], false, 'default/plugin'), /needs --inspect/);
     assert.deepEqual(parseBreakOn(SERVE, undefined, false), []);
+    // serve warns about a plugin name that matches no loaded plugin.
+    assert.deepEqual(breakOnMisses([{ plugin: 'auth' }, { plugin: 'default/mock' }], ['default/auth', 'default/mock']), []);
+    const miss = breakOnMisses([{ plugin: 'autj' }, { plugin: 'autj' }], ['default/auth']);
+    assert.equal(miss.length, 1);
+    assert.match(miss[0]!, /--break-on autj: no plugin of that name is loaded \(default\/auth\)/);
   });
 
   test('usage text and the devtools:// URL', () => {

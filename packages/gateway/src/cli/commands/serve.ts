@@ -13,7 +13,7 @@ import { parseCommand, usageError, usageText } from '../options.js';
 import { renderError } from '../render-error.js';
 import { SERVE } from '../specs.js';
 import { formatReport } from './validate.js';
-import { gatewayInspect, inspectNotice, parseBreakOn, parseInspect } from '../inspect-flags.js';
+import { breakOnMisses, gatewayInspect, inspectNotice, parseBreakOn, parseInspect } from '../inspect-flags.js';
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'critical'];
 
@@ -88,6 +88,7 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
     const a = gw.address;
     const admin = gw.adminAddress;
     const gen = gw.generation;
+    for (const w of breakOnMisses(values.breakOn, [...gen.plugins.keys()])) io.err(w);
     io.err(`wasmgate serving on http://${a.address}:${a.port} (admin http://${admin.address}:${admin.port}): ${gen.config.routes.length} routes, ${gen.plugins.size} plugins, ${gw.workers} worker(s)`);
     await io.stopSignal;
     io.err(`wasmgate: shutting down (draining in-flight requests for up to ${gen.config.gateway.drainTimeoutMs} ms)`);
