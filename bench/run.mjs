@@ -97,6 +97,12 @@ function hostBenchmarks(layout) {
   for (const k of ['get', 'set', 'cas_update', 'metric_increment']) {
     log(`  ${k.padEnd(16)} ns: in memory ${sharedState.in_memory[`${k}_ns`]}, shared ${sharedState.shared[`${k}_ns`]} (${sharedState.ratio_vs_in_memory[k]}×), contended ${sharedState.shared_contended[`${k}_ns`]} (${sharedState.ratio_vs_in_memory[`${k}_contended`]}×)`);
   }
+  log('observability: what metrics and tracing (sampling 0 and 1) add per request, and a scrape');
+  micro.observability = childJson([NODE, join(REPO_ROOT, 'bench/lib/observability.mjs'), ...(QUICK ? ['--quick'] : [])], layout.proxy);
+  {
+    const o = micro.observability;
+    log(`  per request: metrics ${o.perRequestNs.metrics_only.min} ns, tracing unsampled ${o.perRequestNs.tracing_sampled_0.min} ns, sampled ${o.perRequestNs.tracing_sampled_1.min} ns; scrape (${o.scrape.lines} lines, ${o.scrape.workers} workers) ${o.scrape.microseconds} µs`);
+  }
   log('cold starts of the Go fixtures (one fresh process each)');
   const cold = {};
   for (const fx of GO_FIXTURES) {
@@ -469,6 +475,7 @@ function summarize({ micro, cold, sharedState }, { list, tp, fixed, mem, spin, w
       quick: 'npm run bench -- --quick',
       micro: 'node bench/lib/micro.mjs',
       shared_state: 'node bench/lib/shared-state.mjs',
+      observability: 'node bench/lib/observability.mjs',
       cold_start: 'node bench/lib/cold-start.mjs fixtures/go/headers-bench/plugin.wasm',
       workers: 'node bench/run.mjs --workers-only',
     },

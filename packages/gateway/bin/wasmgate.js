@@ -55,8 +55,10 @@ if (!newEnough(process.versions.node)) {
     env: { ...process.env, WASMGATE_LAUNCHED_BY: String(process.pid) },
   });
   // Ctrl-C reaches the child directly too (same process group); cli/main.ts counts the copy we
-  // forward right after it as the same keypress. SIGUSR1 is left alone: Node keeps it for its inspector.
-  const FORWARDED = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'];
+  // forward right after it as the same keypress. SIGUSR1 is forwarded as well: logrotate sends it to
+  // reopen the access log, and it knows only our pid (a listener here also keeps Node from opening
+  // an inspector in this launcher, which has nothing to debug).
+  const FORWARDED = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
   const forward = (signal) => { child.kill(signal); };
   for (const s of FORWARDED) process.on(s, forward);
   child.on('error', (e) => {

@@ -9,7 +9,9 @@ import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import { CLI } from '../helpers/cli.js';
@@ -44,10 +46,10 @@ interface Served {
  * serves. `detached` puts it in a process group of its own (to signal it like a terminal does).
  * SIGKILLed at the end of the test if still alive.
  */
-async function serve(t: TestContext, node: string, config: string, opts: { detached?: boolean } = {}): Promise<Served> {
+async function serve(t: TestContext, node: string, config: string, opts: { detached?: boolean; extra?: string[] } = {}): Promise<Served> {
   const port = await freePort();
   const adminPort = await freePort();
-  const proc = spawn(node, [CLI, 'serve', '--config', config, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${adminPort}`, '--no-watch'], {
+  const proc = spawn(node, [CLI, 'serve', '--config', config, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${adminPort}`, '--no-watch', ...(opts.extra ?? [])], {
     cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false,
   });
   let err = '';
@@ -110,6 +112,11 @@ async function gone(pid: number): Promise<void> {
   while (!isGone(pid)) await new Promise((r) => setTimeout(r, 10));
 }
 
+/** Polls `cond` (bounded by the test's timeout). */
+async function waitFor(cond: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await cond())) await new Promise((r) => setTimeout(r, 50));
+}
+
 /** Nothing listens on 127.0.0.1:port any more: we can bind it ourselves. */
 async function assertPortFree(port: number): Promise<void> {
   const srv = createServer();
@@ -123,6 +130,26 @@ const MOCK = 'examples/mock-response';
 
 describe('launcher on an old Node', { timeout: 120_000 }, () => {
   const skip = oldNodeMissing();
+
+  test('SIGUSR1 to the launcher reaches wasmgate: the access log is reopened after logrotate renamed it', { skip }, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'wasmgate-launcher-log-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const log = join(dir, 'access.log');
+    const gw = await serve(t, OLD_NODE, MOCK, { extra: ['--access-log', log] });
+    relaunched(t, gw.proc.pid!);
+    assert.equal((await send(gw.port, { path: '/foo' })).body, 'hello foo');
+    await waitFor(() => existsSync(log) && readFileSync(log, 'utf8').includes('/foo'));
+    renameSync(log, `${log}.1`);
+    gw.proc.kill('SIGUSR1');
+    // The reopen happens when the child handles the signal: keep asking until a line lands in the new file.
+    await waitFor(async () => {
+      await send(gw.port, { path: '/bar' });
+      return existsSync(log) && readFileSync(log, 'utf8').includes('/bar');
+    });
+    assert.ok(readFileSync(`${log}.1`, 'utf8').includes('/foo'), 'the old lines stayed in the renamed file');
+    gw.proc.kill('SIGTERM');
+    assert.deepEqual(await gw.exited, [0, null], gw.stderr());
+  });
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     test(`${signal} to the launcher stops the Node 24 child; the launcher exits 0 and the ports are free`, { skip }, async (t) => {
