@@ -6,6 +6,8 @@
  * in hand. Semantics are unchanged: it still runs once, before any other export.
  */
 
+import { u32Bytes } from '../instrument/bytes.js';
+
 export const LIFTED_START_EXPORT = '__wasmgate_start';
 
 function readLeb(bytes: Uint8Array, pos: number): [value: number, next: number] {
@@ -20,16 +22,7 @@ function readLeb(bytes: Uint8Array, pos: number): [value: number, next: number] 
   }
 }
 
-function leb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = value & 0x7f;
-    value = Math.floor(value / 128);
-    if (value !== 0) b |= 0x80;
-    out.push(b);
-  } while (value !== 0);
-  return out;
-}
+const leb = (value: number): Uint8Array => u32Bytes(value);
 
 /** Returns the module bytes with the start section turned into an export, or the input unchanged. */
 export function liftStartSection(bytes: Uint8Array): Uint8Array {
