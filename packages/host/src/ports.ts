@@ -44,6 +44,47 @@ export interface HttpCallResponse {
 /** Returned synchronously by a port when a call cannot even be dispatched. */
 export type DispatchError = 'unknown_cluster' | 'failed';
 
+/**
+ * A gRPC call or stream a plugin opened with proxy_grpc_call / proxy_grpc_stream. `cluster` is the
+ * `service` argument as the plugin passed it (Higress plugins pass a cluster name).
+ */
+export interface GrpcCallRequest {
+  readonly cluster: string;
+  /** Fully qualified service name, e.g. `helloworld.Greeter`. */
+  readonly service: string;
+  readonly method: string;
+  /** Initial metadata (request headers) the plugin added. */
+  readonly initialMetadata: readonly HeaderPair[];
+  /** The request message (serialized protobuf, without gRPC framing); empty when a stream opens. */
+  readonly message: Uint8Array;
+  /** 0 = no timeout. */
+  readonly timeoutMs: number;
+  readonly plugin: string;
+}
+
+/**
+ * What a gRPC port reports, always from the event loop (never inside grpcCall/grpcStream). A unary
+ * call reports `message` once then `close(0, '')`, or only `close(status, message)` on failure; a
+ * stream reports initialMetadata, messages, trailingMetadata, then close. Nothing after close.
+ */
+export interface GrpcEvents {
+  initialMetadata(md: readonly HeaderPair[]): void;
+  message(bytes: Uint8Array): void;
+  trailingMetadata(md: readonly HeaderPair[]): void;
+  /** grpc-status (0 = OK; 14 UNAVAILABLE for a connect failure, 4 DEADLINE_EXCEEDED for a timeout) and grpc-message. */
+  close(status: number, message: string): void;
+}
+
+/** Controls a dispatched gRPC call or stream. */
+export interface GrpcHandle {
+  /** Streams only: sends one message, then half-closes when `endStream`. */
+  send(message: Uint8Array, endStream: boolean): void;
+  /** Half-closes the local side (streams); the remote side may still answer. */
+  closeLocal(): void;
+  /** Resets the call/stream; no event is reported afterwards. */
+  cancel(): void;
+}
+
 export interface RedisInitRequest {
   /** The cluster name as the plugin passed it, query string included (`…?db=1`). */
   readonly cluster: string;
@@ -78,6 +119,10 @@ export interface HostPorts {
   logLevel(): LogLevel;
   /** Dispatches an HTTP call; resolve = response, reject = reset/timeout (delivered as 0 headers). */
   httpCall?(req: HttpCallRequest): Promise<HttpCallResponse> | DispatchError;
+  /** proxy_grpc_call: a unary call. */
+  grpcCall?(req: GrpcCallRequest, events: GrpcEvents): GrpcHandle | DispatchError;
+  /** proxy_grpc_stream: a bidirectional stream (messages go with GrpcHandle.send). */
+  grpcStream?(req: GrpcCallRequest, events: GrpcEvents): GrpcHandle | DispatchError;
   /** Higress proxy_redis_init: 'unknown_cluster' ⇒ BadArgument. */
   redisInit?(req: RedisInitRequest): 'ok' | DispatchError;
   /** Higress proxy_redis_call: resolves with the raw RESP reply; reject ⇒ NetworkError status. */

@@ -10,6 +10,7 @@ import { HttpContext, type HttpStreamHost } from './context/http-context.js';
 import { IdTable } from './context/id-table.js';
 import { RootContext, type RootOptions } from './context/root-context.js';
 import type { CalloutAnswer, VmScope } from './context/scope.js';
+import type { HeaderPair } from './abi/pairs.js';
 import { WasmgateError } from './errors.js';
 import { buildImports, type ScopeSlot } from './hostcalls/table.js';
 import { INTERRUPT_EXPORT, limitFailure } from './instrument/flags.js';
@@ -64,6 +65,8 @@ export class PluginVm implements VmScope {
   readonly pluginModule: PluginModule;
   calloutAnswer: CalloutAnswer | undefined;
   redisAnswer: Uint8Array | undefined;
+  grpcMessage: Uint8Array | undefined;
+  grpcMetadata: { readonly type: number; readonly pairs: readonly HeaderPair[] } | undefined;
   foreignArgs: Uint8Array | undefined;
   /**
    * Over the interrupt memory of an instrumented module (undefined otherwise), shared with other

@@ -11,7 +11,7 @@
  *
  * Checklist rows: every hostcall row's error contract (§4 "Rules": bad memory ⇒ 6, enum out of
  * range ⇒ 2), the WASI rows (errno contract, both namespaces), the toolchain-extras row
- * (abort/trace/seed, emscripten_notify_memory_growth), "stubs must" (gRPC imports answer 12).
+ * (abort/trace/seed, emscripten_notify_memory_growth), "stubs must".
  */
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';

@@ -5,7 +5,7 @@
  * - http_call + callback + Istio cluster resolution (must) — the host passes the cluster name
  *   verbatim to HostPorts.httpCall (resolution itself is the gateway's)
  * - set_effective_context, done, get_status (must) — get_status and the effective stream
- * - gRPC calls/streams + callbacks (could, imports must exist) — stubs answering 12
+ * - gRPC calls/streams + callbacks: issue-9-grpc-host.test.ts (here: no port ⇒ 12)
  * Traced host checklist: 9 (body (0,0), 4-byte zero-count trailers), 14 (answers go to the root;
  * set_effective_context(stream) then header edits, continue_stream(0) and local replies act on the
  * stream), 15 (non-zero unique callout ids).
@@ -232,16 +232,16 @@ describe('callouts through real plugins', () => {
   });
 });
 
-describe('gRPC (imports exist, calls are Unimplemented)', () => {
-  test('grpc_call / grpc_stream / grpc_send / grpc_cancel / grpc_close answer 12 and write no token', async () => {
+describe('gRPC without a gRPC port', () => {
+  test('grpc_call / grpc_stream answer 12 and write no token; send / cancel / close of an unknown token answer NotFound', async () => {
     const h = await HostcallProxy.create();
     const token = h.scratch.out();
     h.vm.memory.write(token, new Uint8Array([1, 2, 3, 4]));
     assert.equal(h.call('grpc_call', [...h.scratch.put('cluster'), ...h.scratch.put('svc'), ...h.scratch.put('m'), 0, 0, 0, 0, 1000, token]), WasmResult.Unimplemented);
     assert.equal(h.call('grpc_stream', [...h.scratch.put('cluster'), ...h.scratch.put('svc'), ...h.scratch.put('m'), 0, 0, token]), WasmResult.Unimplemented);
-    assert.equal(h.call('grpc_send', [1, 0, 0, 1]), WasmResult.Unimplemented);
-    assert.equal(h.call('grpc_cancel', [1]), WasmResult.Unimplemented);
-    assert.equal(h.call('grpc_close', [1]), WasmResult.Unimplemented);
+    assert.equal(h.call('grpc_send', [1, 0, 0, 1]), WasmResult.NotFound);
+    assert.equal(h.call('grpc_cancel', [1]), WasmResult.NotFound);
+    assert.equal(h.call('grpc_close', [1]), WasmResult.NotFound);
     assert.equal(h.readU32(token), 0x04030201);
     assert.deepEqual(decodePairs(new Uint8Array(0)), []);
   });

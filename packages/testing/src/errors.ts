@@ -15,6 +15,10 @@ export const HARNESS_ERRORS = defineErrors({
     summary: 'The plugin made a Redis call (proxy_redis_call) that no interceptor matches; the plugin saw a network error.',
     hint: 'Script the call with plugin.redis.intercept({ cluster, command }).reply(resp.ok()) before driving the stream.',
   },
+  WG_HARNESS_UNMATCHED_GRPC_CALL: {
+    summary: 'The plugin made a gRPC call (proxy_grpc_call / proxy_grpc_stream) that no interceptor matches; the plugin saw UNAVAILABLE (14).',
+    hint: "Script the call with plugin.grpc.intercept({ cluster, service, method }).reply(bytes) before driving the stream.",
+  },
   WG_HARNESS_PENDING_INTERCEPTORS: {
     summary: 'Some interceptors were never used: the plugin did not make calls the test expected.',
     hint: 'Check that the stream reached the step that makes the call, or drop the interceptor (use .persist() for optional ones that may stay unused only with care).',

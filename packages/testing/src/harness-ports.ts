@@ -1,6 +1,6 @@
 /**
- * The HostPorts a test plugin runs against: the virtual clock, the recorded log, scripted HTTP and
- * Redis upstreams, in-memory stores and seeded randomness. Nothing here touches the network, the
+ * The HostPorts a test plugin runs against: the virtual clock, the recorded log, scripted HTTP,
+ * gRPC and Redis upstreams, in-memory stores and seeded randomness. Nothing here touches the network, the
  * real clock or the console, so a test behaves the same on every run.
  * @module
  */
@@ -8,6 +8,7 @@ import {
   InMemoryMetrics, InMemorySharedData, InMemorySharedQueues, LogLevel,
   type ForeignFunction, type HostPorts, type LogLevelName, type PropertyValue,
 } from '@wasmgate/host';
+import type { MockGrpc } from './mock-grpc.js';
 import type { MockHttp } from './mock-http.js';
 import type { MockRedis } from './mock-redis.js';
 import type { RecordedLog } from './recorded-log.js';
@@ -19,6 +20,7 @@ export interface PortsParts {
   readonly log: RecordedLog;
   readonly http: MockHttp;
   readonly redis: MockRedis;
+  readonly grpc: MockGrpc;
   readonly logLevel: LogLevelName;
   /** Node-wide properties (visible from root contexts too). */
   readonly property: (path: readonly string[]) => PropertyValue | undefined;
@@ -39,6 +41,8 @@ export function harnessPorts(p: PortsParts): HostPorts {
     log: (r) => p.log.record(r),
     logLevel: () => LogLevel[p.logLevel],
     httpCall: (req) => p.http.dispatch(req),
+    grpcCall: (req, events) => p.grpc.dispatch('unary', req, events),
+    grpcStream: (req, events) => p.grpc.dispatch('stream', req, events),
     redisInit: (req) => p.redis.init(req),
     redisCall: (cluster, query, plugin) => p.redis.dispatch(cluster, query, plugin),
     property: p.property,

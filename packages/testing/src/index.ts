@@ -20,6 +20,9 @@ export {
   MockRedis, RedisInterceptor,
   type RedisCall, type RedisCallMatch, type RedisCallOutcome, type RedisInit, type RedisReply, type RedisReplyFn,
 } from './mock-redis.js';
+export {
+  MockGrpc, GrpcInterceptor, type GrpcCall, type GrpcCallMatch, type GrpcCallOutcome, type GrpcReply, type GrpcReplyFn,
+} from './mock-grpc.js';
 export { InterceptScope, type Matcher } from './interceptor.js';
 export { resp } from './resp.js';
 export { DEFAULT_STREAM_PROPERTIES } from './stream-properties.js';

@@ -15,6 +15,7 @@ import {
 import './errors.js';
 import { harnessPorts } from './harness-ports.js';
 import { configBytes, type PropertyInput } from './input.js';
+import { MockGrpc } from './mock-grpc.js';
 import { MockHttp, type MockDeps } from './mock-http.js';
 import { MockRedis } from './mock-redis.js';
 import { RecordedLog, type LogEntry } from './recorded-log.js';
@@ -134,9 +135,10 @@ export async function loadPlugin(wasm: PluginSource, options: LoadOptions = {}):
   const deps: MockDeps = { clock, clusters: options.clusters && new Set(options.clusters), report: (e) => void harnessErrors.push(e) };
   const http = new MockHttp(deps);
   const redis = new MockRedis(deps);
+  const grpc = new MockGrpc(deps);
   const properties = propertyLayer(options.properties);
   const ports = harnessPorts({
-    clock, log, http, redis, logLevel: options.logLevel ?? 'trace', property: nodePropertyFn(properties),
+    clock, log, http, redis, grpc, logLevel: options.logLevel ?? 'trace', property: nodePropertyFn(properties),
     foreignFunctions: options.foreignFunctions && new Map(Object.entries(options.foreignFunctions)), seed: options.seed ?? 1,
   });
 
@@ -166,7 +168,7 @@ export async function loadPlugin(wasm: PluginSource, options: LoadOptions = {}):
     clock.cancelAll();
     throw e;
   }
-  const plugin = new TestPlugin({ clock, log, http, redis, ports, filters, mainIndex, properties, harnessErrors });
+  const plugin = new TestPlugin({ clock, log, http, redis, grpc, ports, filters, mainIndex, properties, harnessErrors });
   settle = () => plugin.settle();
   return plugin;
 }

@@ -8,6 +8,7 @@ import {
   MetricType, WasmgateError,
   type ChainFilter, type HostPorts, type LogLevelName, type PluginVm, type RootContext,
 } from '@wasmgate/host';
+import type { MockGrpc } from './mock-grpc.js';
 import type { MockHttp } from './mock-http.js';
 import type { MockRedis } from './mock-redis.js';
 import type { LogEntry, RecordedLog } from './recorded-log.js';
@@ -25,6 +26,7 @@ export interface PluginParts {
   readonly log: RecordedLog;
   readonly http: MockHttp;
   readonly redis: MockRedis;
+  readonly grpc: MockGrpc;
   readonly ports: HostPorts;
   readonly filters: readonly ChainFilter[];
   readonly mainIndex: number;
@@ -53,6 +55,8 @@ export class TestPlugin {
   readonly http: MockHttp;
   /** Scripted answers to proxy_redis_call, and the calls made. */
   readonly redis: MockRedis;
+  /** Scripted answers to proxy_grpc_call / proxy_grpc_stream, and the calls made. */
+  readonly grpc: MockGrpc;
   /** The plugin's shared data (its vm_id's keys). */
   readonly sharedData: SharedDataView;
   /** Escape hatch: the host VM running the plugin (for assertions the harness does not cover). */
@@ -73,6 +77,7 @@ export class TestPlugin {
     this.clock = p.clock;
     this.http = p.http;
     this.redis = p.redis;
+    this.grpc = p.grpc;
     this.vm = main.vm;
     this.root = main.root;
     this.sharedData = new SharedDataView(p.ports.sharedData, main.vm.vmId);
@@ -131,7 +136,7 @@ export class TestPlugin {
 
   /** Lets pending callout answers reach the plugins (promise callbacks only; never a real sleep). */
   settle(): Promise<void> {
-    return flushMicrotasks(() => this.#progress + this.#p.http.progress + this.#p.redis.progress + this.#p.log.count);
+    return flushMicrotasks(() => this.#progress + this.#p.http.progress + this.#p.redis.progress + this.#p.grpc.progress + this.#p.log.count);
   }
 
   /** Throws the first harness error not thrown yet (WG_HARNESS_UNMATCHED_HTTP_CALL …). */
@@ -155,6 +160,7 @@ export class TestPlugin {
     this.#p.clock.cancelAll();
     this.#p.http.clear();
     this.#p.redis.clear();
+    this.#p.grpc.clear();
     this.assertNoUnexpectedCalls();
   }
 

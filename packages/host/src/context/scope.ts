@@ -42,6 +42,10 @@ export interface VmScope {
   calloutAnswer: CalloutAnswer | undefined;
   /** Set while proxy_on_redis_call_response runs (buffer 9). */
   redisAnswer: Uint8Array | undefined;
+  /** Set while proxy_on_grpc_receive runs (buffer 5). */
+  grpcMessage: Uint8Array | undefined;
+  /** Set while proxy_on_grpc_receive_initial_metadata (map 4) / _trailing_metadata (map 5) runs. */
+  grpcMetadata: { readonly type: number; readonly pairs: readonly HeaderPair[] } | undefined;
   /** Set while proxy_on_foreign_function runs (buffer 8). */
   foreignArgs: Uint8Array | undefined;
   /** Registers a pending HTTP/Redis call so the answer reaches `root`. */

@@ -17,7 +17,7 @@ function readable(vm: VmScope, type: number): Uint8Array | undefined {
     case BufferType.HttpCallResponseBody:
       return vm.calloutAnswer?.body;
     case BufferType.GrpcReceiveBuffer:
-      return undefined;
+      return vm.grpcMessage;
     case BufferType.VmConfiguration:
       return vm.vmConfig;
     case BufferType.PluginConfiguration: {

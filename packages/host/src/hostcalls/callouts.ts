@@ -1,5 +1,5 @@
 /**
- * Outbound calls (spec: "HTTP calls", "gRPC calls"; Higress: Redis). Answers are delivered later,
+ * Outbound calls (spec: "HTTP calls"; Higress: Redis; gRPC is in grpc.ts). Answers are delivered later,
  * from the event loop, to the root that issued the call.
  */
 import { WasmResult } from '../abi/constants.js';
@@ -61,11 +61,6 @@ export function proxyGetStatus(vm: VmScope, codeOut: number, pOut: number, sOut:
   if (!root) return WasmResult.NotFound;
   if (!vm.memory.writeU32(codeOut, root.lastStatus.code)) return WasmResult.InvalidMemoryAccess;
   return vm.memory.giveBytes(utf8Encode(root.lastStatus.message), pOut, sOut);
-}
-
-/** gRPC is not implemented: the imports exist so modules link (Rust imports them all). */
-export function proxyGrpcUnimplemented(): number {
-  return WasmResult.Unimplemented;
 }
 
 /**

@@ -25,7 +25,10 @@ function resolve(vm: VmScope, type: number): HeaderMap | readonly HeaderPair[] |
     if (!a) return WasmResult.BadArgument;
     return type === MapType.HttpCallResponseHeaders ? a.headers : a.trailers;
   }
-  if (type === MapType.GrpcReceiveInitialMetadata || type === MapType.GrpcReceiveTrailingMetadata) return WasmResult.BadArgument;
+  if (type === MapType.GrpcReceiveInitialMetadata || type === MapType.GrpcReceiveTrailingMetadata) {
+    const g = vm.grpcMetadata;
+    return g && g.type === type ? g.pairs : WasmResult.BadArgument;
+  }
   const ctx = vm.acting();
   return ctx.mapFor(type) ?? missing(ctx);
 }

@@ -9,6 +9,7 @@ import { GuestUnwind } from '../memory.js';
 import * as buf from './buffers.js';
 import * as call from './callouts.js';
 import * as ffi from './foreign.js';
+import * as grpc from './grpc.js';
 import * as hm from './header-maps.js';
 import * as hig from './higress.js';
 import * as logm from './logging.js';
@@ -66,11 +67,11 @@ export const HOSTCALLS: readonly HostcallSpec[] = [
   // ---- callouts --------------------------------------------------------------------------------
   env('proxy_http_call', call.proxyHttpCall),
   env('proxy_get_status', call.proxyGetStatus),
-  env('proxy_grpc_call', call.proxyGrpcUnimplemented, 'stub'),
-  env('proxy_grpc_stream', call.proxyGrpcUnimplemented, 'stub'),
-  env('proxy_grpc_send', call.proxyGrpcUnimplemented, 'stub'),
-  env('proxy_grpc_cancel', call.proxyGrpcUnimplemented, 'stub'),
-  env('proxy_grpc_close', call.proxyGrpcUnimplemented, 'stub'),
+  env('proxy_grpc_call', grpc.proxyGrpcCall),
+  env('proxy_grpc_stream', grpc.proxyGrpcStream),
+  env('proxy_grpc_send', grpc.proxyGrpcSend),
+  env('proxy_grpc_cancel', grpc.proxyGrpcCancel),
+  env('proxy_grpc_close', grpc.proxyGrpcClose),
   env('proxy_redis_init', call.proxyRedisInit),
   env('proxy_redis_call', call.proxyRedisCall),
   // ---- shared data and queues ----------------------------------------------------------------

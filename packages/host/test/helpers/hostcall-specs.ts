@@ -266,30 +266,26 @@ export const HOSTCALL_SPECS: Record<string, HostcallCaseSpec> = {
   },
   proxy_grpc_call: {
     params: ['ptr', 'len', 'ptr', 'len', 'ptr', 'len', 'ptr', 'len', 'ptr', 'len', 'int', 'out'],
-    stub: true,
+    // the test ports have no grpcCall
     base: (h) => ({ ctx: h.root, args: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1000, h.scratch.out()], expect: WasmResult.Unimplemented }),
   },
   proxy_grpc_stream: {
     params: ['ptr', 'len', 'ptr', 'len', 'ptr', 'len', 'ptr', 'len', 'out'],
-    stub: true,
     base: (h) => ({ ctx: h.root, args: [0, 0, 0, 0, 0, 0, 0, 0, h.scratch.out()], expect: WasmResult.Unimplemented }),
   },
   proxy_grpc_send: {
     params: ['int', 'ptr', 'len', 'int'],
-    stub: true,
-    base: (h) => ({ ctx: h.root, args: [1, 0, 0, 0], expect: WasmResult.Unimplemented }),
+    base: (h) => ({ ctx: h.root, args: [1, 0, 0, 0], expect: WasmResult.NotFound }),
   },
   proxy_grpc_cancel: {
     params: ['int'],
-    stub: true,
-    base: (h) => ({ ctx: h.root, args: [1], expect: WasmResult.Unimplemented }),
-    extra: (h) => [{ label: 'token 0xffffffff', ctx: h.vmContext, args: [0xffffffff], expect: WasmResult.Unimplemented }],
+    base: (h) => ({ ctx: h.root, args: [1], expect: WasmResult.NotFound }),
+    extra: (h) => [{ label: 'token 0xffffffff', ctx: h.vmContext, args: [0xffffffff], expect: WasmResult.NotFound }],
   },
   proxy_grpc_close: {
     params: ['int'],
-    stub: true,
-    base: (h) => ({ ctx: h.root, args: [1], expect: WasmResult.Unimplemented }),
-    extra: (h) => [{ label: 'token 0xffffffff', ctx: h.vmContext, args: [0xffffffff], expect: WasmResult.Unimplemented }],
+    base: (h) => ({ ctx: h.root, args: [1], expect: WasmResult.NotFound }),
+    extra: (h) => [{ label: 'token 0xffffffff', ctx: h.vmContext, args: [0xffffffff], expect: WasmResult.NotFound }],
   },
   proxy_redis_init: {
     params: ['ptr', 'len', 'ptr', 'len', 'ptr', 'len', 'int'],
