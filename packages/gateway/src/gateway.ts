@@ -142,7 +142,7 @@ export class Gateway {
     gw.#nextGeneration++;
     // One debuggee: with --inspect every request runs on the one thread the debugger is attached to.
     const workers = opts.inspect ? 1 : config.gateway.workers ?? availableParallelism();
-    gw.#pool = await WorkerPool.start({ count: workers, listen: config.gateway.listen, shared: handle, logger: opts.logger, accessLog: opts.accessLog, inspect: opts.inspect }, payload.payload);
+    gw.#pool = await WorkerPool.start({ count: workers, listen: config.gateway.listen, listenTls: config.gateway.listenTls, shared: handle, logger: opts.logger, accessLog: opts.accessLog, inspect: opts.inspect }, payload.payload);
     gw.#current = payload.info;
     gw.lastReload = gw.#outcome(true, 'start', started, [], gw.#warningsOf(read, payload.info));
     try {
@@ -192,6 +192,13 @@ export class Gateway {
   get address(): AddressInfo {
     const l = this.#current.config.gateway.listen;
     return { address: l.host, port: this.#pool.port, family: l.host.includes(':') ? 'IPv6' : 'IPv4' };
+  }
+
+  /** The HTTPS data-plane address (`listenTls`), undefined without one. */
+  get tlsAddress(): AddressInfo | undefined {
+    const l = this.#current.config.gateway.listenTls;
+    const port = this.#pool.tlsPort;
+    return l && port !== undefined ? { address: l.host, port, family: l.host.includes(':') ? 'IPv6' : 'IPv4' } : undefined;
   }
 
   get adminAddress(): AddressInfo {

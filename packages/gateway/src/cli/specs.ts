@@ -28,6 +28,7 @@ export const SERVE: CommandSpec = {
   options: [
     { ...CONFIG_PATHS, required: true },
     { ...LISTEN, help: 'data-plane address (default: the Gateway manifest\'s, else 127.0.0.1:8080)' },
+    { name: 'listen-tls', type: 'string', arg: 'HOST:PORT', help: 'HTTPS data-plane address, HTTP/2 and HTTP/1.1 (default: the Gateway manifest\'s listenTls, else none)' },
     { ...ADMIN, help: 'admin address: /ready, /config_dump, /metrics, POST /reload (default 127.0.0.1:15000)' },
     { name: 'workers', type: 'string', arg: 'N', help: 'data-plane worker threads, 1 to 256 (default: the Gateway manifest\'s, else one per CPU)' },
     { name: 'access-log', type: 'string', arg: 'stdout|FILE', help: 'write an access-log line per request (JSON, or the Gateway accessLog format) to stdout or append to FILE (reopened on SIGUSR1)' },

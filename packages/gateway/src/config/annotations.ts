@@ -21,6 +21,8 @@ export const NGINX_PREFIX = 'nginx.ingress.kubernetes.io/';
 export const SUPPORTED_BOTH = [
   'canary', 'canary-by-header', 'canary-by-header-value', 'canary-by-header-pattern', 'canary-by-cookie',
   'canary-weight', 'canary-weight-total', 'rewrite-target', 'use-regex', 'upstream-vhost', 'ignore-path-case', 'match-method',
+  // Read by resolve-tls.ts.
+  'ssl-redirect', 'force-ssl-redirect', 'auth-tls-secret',
 ] as const;
 
 /** Read only under `higress.io/`. */
@@ -35,14 +37,14 @@ const MATCH_KEY = /^(exact|prefix|regex)-match-(header|query)-(.+)$/;
  */
 export const HIGRESS_UNSUPPORTED = [
   'default-backend', 'custom-http-errors',
-  'ssl-redirect', 'force-ssl-redirect', 'permanent-redirect', 'permanent-redirect-code', 'temporal-redirect', 'app-root',
+  'permanent-redirect', 'permanent-redirect-code', 'temporal-redirect', 'app-root',
   'enable-cors', 'cors-allow-origin', 'cors-allow-methods', 'cors-allow-headers', 'cors-expose-headers', 'cors-allow-credentials', 'cors-max-age',
   'timeout', 'route-limit-rpm', 'route-limit-rps', 'route-limit-burst-multiplier',
   'proxy-next-upstream-tries', 'proxy-next-upstream-timeout', 'proxy-next-upstream',
   'backend-protocol', 'load-balance', 'upstream-hash-by',
   'affinity', 'affinity-mode', 'session-cookie-name', 'session-cookie-path', 'session-cookie-max-age', 'session-cookie-expires',
   'whitelist-source-range', 'blacklist-source-range', 'domain-whitelist-source-range', 'domain-blacklist-source-range',
-  'ssl-cipher', 'auth-tls-secret', 'proxy-ssl-secret', 'proxy-ssl-name', 'proxy-ssl-server-name',
+  'ssl-cipher', 'proxy-ssl-secret', 'proxy-ssl-name', 'proxy-ssl-server-name',
   'auth-type', 'auth-secret', 'auth-secret-type', 'auth-realm',
   'request-header-control-add', 'request-header-control-update', 'request-header-control-remove',
   'response-header-control-add', 'response-header-control-update', 'response-header-control-remove',

@@ -55,6 +55,11 @@ export const CONFIG_ERRORS = defineErrors({
     hint: 'See docs/observability.md#access-log for the operators wasmgate supports; write "%%" for a literal %.',
     exit: 2,
   },
+  WG_CONFIG_TLS_SECRET: {
+    summary: 'A Secret an Ingress names for TLS (spec.tls secretName, auth-tls-secret) is unusable: not of type kubernetes.io/tls, tls.crt/tls.key (or ca.crt) missing, not PEM, or the key does not match the certificate.',
+    hint: 'Create it as kubectl does: kubectl create secret tls NAME --cert=cert.pem --key=key.pem --dry-run=client -o yaml.',
+    exit: 2,
+  },
   // -------------------------------------------------------------------------------------------
   // Warnings: reported, never fatal (`wasmgate validate --strict` makes them errors).
   // -------------------------------------------------------------------------------------------

@@ -38,13 +38,14 @@ export const GATEWAY_DEFAULTS = Object.freeze({
 export function resolveGateway(m: GatewayManifest | undefined, overrides: ConfigOverrides, ctx: ResolveContext): GatewaySettings {
   const spec = m?.spec ?? {};
   const base = m ? dirname(m.parsed.file) : undefined;
-  const address = (field: 'listen' | 'admin'): HostPort => {
-    const fallback = GATEWAY_DEFAULTS[field];
+  const address = (field: 'listen' | 'admin' | 'listenTls'): HostPort | undefined => {
+    const fallback = field === 'listenTls' ? undefined : GATEWAY_DEFAULTS[field];
     const flag = overrides[field];
     if (flag !== undefined) {
       const parsed = parseHostPort(flag, true);
       if (parsed.ok) return parsed.value;
-      ctx.errors.push(configError('WG_CONFIG_INVALID', `--${field} "${flag}" ${parsed.reason}`, { path: `--${field}` }));
+      const flagName = field === 'listenTls' ? 'listen-tls' : field;
+      ctx.errors.push(configError('WG_CONFIG_INVALID', `--${flagName} "${flag}" ${parsed.reason}`, { path: `--${flagName}` }));
       return fallback;
     }
     const text = spec[field];
@@ -54,8 +55,14 @@ export function resolveGateway(m: GatewayManifest | undefined, overrides: Config
     ctx.error('WG_CONFIG_INVALID', m, ['spec', field], `${field} "${text}" ${parsed.reason}`);
     return fallback;
   };
-  const listen = address('listen');
-  const admin = address('admin');
+  const listen = address('listen')!;
+  const admin = address('admin')!;
+  const listenTls = address('listenTls');
+  if (listenTls && listenTls.port !== 0 && [listen, admin].some((a) => formatHostPort(a) === formatHostPort(listenTls))) {
+    const message = `listenTls ${formatHostPort(listenTls)} is also the listen or admin address; it needs its own port`;
+    if (m && overrides.listenTls === undefined) ctx.error('WG_CONFIG_INVALID', m, ['spec', 'listenTls'], message);
+    else ctx.errors.push(configError('WG_CONFIG_INVALID', message, { path: '--listen-tls' }));
+  }
   if (listen.port !== 0 && formatHostPort(listen) === formatHostPort(admin)) {
     const message = `listen and admin are both ${formatHostPort(listen)}; they need different ports`;
     if (m && overrides.admin === undefined) ctx.error('WG_CONFIG_INVALID', m, ['spec', 'admin'], message);
@@ -69,6 +76,7 @@ export function resolveGateway(m: GatewayManifest | undefined, overrides: Config
   return {
     listen,
     admin,
+    ...(listenTls ? { listenTls } : {}),
     ...(accessLog !== undefined ? { accessLog } : {}),
     ...(accessLogFormat !== undefined ? { accessLogFormat } : {}),
     limits: {

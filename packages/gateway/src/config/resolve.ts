@@ -12,6 +12,7 @@ import { resolvePlugins } from './resolve-plugins.js';
 import { resolveRoutes } from './resolve-routes.js';
 import { resolveMcpBridges } from './resolve-mcp-bridge.js';
 import { resolveServices } from './resolve-services.js';
+import { resolveTls } from './resolve-tls.js';
 import type { Config, ConfigOverrides } from './types.js';
 import type { Manifest, ValidateResult } from './validate.js';
 
@@ -44,12 +45,14 @@ export function resolveConfig(
   );
   const plugins = resolvePlugins(of('WasmPlugin'), ingressNames, ctx);
   const gateway = resolveGateway(of('Gateway')[0], overrides, ctx);
+  const tls = resolveTls(of('Ingress'), of('Secret'), ctx);
   const config: Config = {
     sources: [...sources],
     gateway,
     services: [...services.values()].sort((a, b) => compare(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`)),
     routes,
     plugins,
+    ...(tls ? { tls } : {}),
   };
   return { config, errors: ctx.errors, warnings: ctx.warnings, pluginFiles: [...ctx.pluginFiles] };
 }

@@ -35,6 +35,8 @@ export interface GatewaySettings {
   readonly listen: HostPort;
   /** Admin listener (health, reload, stats). @default 127.0.0.1:15000 */
   readonly admin: HostPort;
+  /** HTTPS data-plane listener (HTTP/2 by ALPN, HTTP/1.1); absent = none. Certificates: `Config.tls`. */
+  readonly listenTls?: HostPort;
   /** `stdout`, or an absolute file path (relative paths are resolved against the declaring file). */
   readonly accessLog?: string;
   /** The `accessLog` `format` / `jsonFormat`, parsed; absent = the built-in JSON line. */
@@ -262,7 +264,32 @@ export interface Config {
   readonly routes: readonly RouteConfig[];
   /** In filter-chain order: phase, then priority (highest first), then namespace/name. */
   readonly plugins: readonly WasmPluginConfig[];
+  /** Certificates and redirects from Ingress `spec.tls` (absent: none). */
+  readonly tls?: TlsConfig;
 }
+
+/** One certificate from an Ingress `spec.tls` entry and its `kubernetes.io/tls` Secret. */
+export interface TlsCertificate {
+  /** `<namespace>/<secretName>`. */
+  readonly secret: string;
+  /** SNI names: exact or `*.suffix`, lowercase; empty = only a default certificate. */
+  readonly hosts: readonly string[];
+  /** PEM certificate chain and private key. */
+  readonly cert: string;
+  readonly key: string;
+  /** `auth-tls-secret`: PEM CA bundle client certificates must chain to (mTLS); absent = none asked. */
+  readonly clientCa?: string;
+  readonly location: SourceLocation;
+}
+
+/** TLS termination on `GatewaySettings.listenTls`. */
+export interface TlsConfig {
+  /** In manifest order; the first is the default certificate (no SNI, or an unknown name). */
+  readonly certificates: readonly TlsCertificate[];
+  /** `<namespace>/<ingress>` of Ingresses with `ssl-redirect` / `force-ssl-redirect`: plain HTTP gets 308 to https. */
+  readonly sslRedirect: readonly string[];
+}
+
 
 /** CLI flags that win over the `Gateway` manifest. */
 export interface ConfigOverrides {
@@ -270,6 +297,8 @@ export interface ConfigOverrides {
   readonly listen?: string;
   /** `host:port` for the admin listener. */
   readonly admin?: string;
+  /** `host:port` for the HTTPS data-plane listener (`--listen-tls`). */
+  readonly listenTls?: string;
   /** Data-plane worker threads (`--workers`). */
   readonly workers?: number;
 }

@@ -17,6 +17,7 @@ import {
   type IngressSpec,
   type ManifestKind,
   type McpBridgeSpec,
+  type SecretSpec,
   type ServiceSpec,
   type WasmPluginSpec,
 } from './schema/index.js';
@@ -40,7 +41,8 @@ export type Manifest =
   | ManifestBase<'WasmPlugin', WasmPluginSpec>
   | ManifestBase<'Service', ServiceSpec>
   | ManifestBase<'Gateway', GatewaySpec>
-  | ManifestBase<'McpBridge', McpBridgeSpec>;
+  | ManifestBase<'McpBridge', McpBridgeSpec>
+  | ManifestBase<'Secret', SecretSpec>;
 
 /** The outcome for one document. */
 export interface ValidateResult {
@@ -88,7 +90,9 @@ export function validateDocument(parsed: ParsedDocument): ValidateResult {
   const identity = identityOf(entry.kind, cleaned.metadata);
   if (errors.length > 0) return identity ? { parsed, identity, errors, warnings } : { parsed, errors, warnings };
   // The schema has been checked, so the shape matches the kind's static type.
-  const manifest = { ...identity!, spec: cleaned.spec ?? {}, parsed } as Manifest;
+  // A Secret has no spec: its type, data and stringData are top-level.
+  const spec = entry.kind === 'Secret' ? { type: cleaned.type, data: cleaned.data, stringData: cleaned.stringData } : cleaned.spec ?? {};
+  const manifest = { ...identity!, spec, parsed } as Manifest;
   return { parsed, manifest, identity: identity!, errors, warnings };
 }
 

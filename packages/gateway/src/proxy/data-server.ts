@@ -2,20 +2,35 @@
  * The data-plane HTTP server of one worker: every request becomes an exchange on the generation that
  * is current when it arrives, and keeps that generation (config, upstream pools, VMs) to its end.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Generation } from '../generation.js';
 import { handleExchange } from './exchange.js';
 import { observeExchange } from './traffic-stats.js';
 
-export function createDataServer(current: () => Generation, accessLog: ((line: string) => void) | undefined): Server {
-  const server = createServer({ keepAlive: true, requireHostHeader: false }, (req, res) => {
+/**
+ * The request listener both data-plane servers use (this one and the TLS one, proxy/tls-server.ts);
+ * `before` may answer a request itself (the plain listener's ssl-redirect) and return true.
+ */
+export function dataRequestHandler(
+  current: () => Generation, accessLog: ((line: string) => void) | undefined,
+  before?: (gen: Generation, req: IncomingMessage, res: ServerResponse) => boolean,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
     const gen = current();
+    if (before?.(gen, req, res)) return;
     gen.enter();
     handleExchange(req, res, {
       config: gen.config, upstream: gen.upstream, chainFor: (r, h) => observeExchange(res, r, gen.chainFor(r, h)), done: () => gen.leave(),
       ...(accessLog ? { accessLog } : {}),
     });
-  });
+  };
+}
+
+export function createDataServer(
+  current: () => Generation, accessLog: ((line: string) => void) | undefined,
+  before?: (gen: Generation, req: IncomingMessage, res: ServerResponse) => boolean,
+): Server {
+  const server = createServer({ keepAlive: true, requireHostHeader: false }, dataRequestHandler(current, accessLog, before));
   server.keepAliveTimeout = 60_000;
   // Malformed HTTP from one client answers 400 on that connection only.
   server.on('clientError', (_err, socket) => {

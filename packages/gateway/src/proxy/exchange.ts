@@ -66,7 +66,8 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
   let upstreamFirstByteMs: number | undefined;
   let respHeaders: HeaderMap | undefined;
   let respTrailers: HeaderMap | undefined;
-  const socket = req.socket;
+  // HTTP/2 (TLS listener): the session's socket, not the compatibility API's per-stream proxy of it.
+  const socket = (req as { stream?: { session?: { socket?: IncomingMessage['socket'] } } }).stream?.session?.socket ?? req.socket;
   if (!connectionIds.has(socket)) connectionIds.set(socket, nextConnectionId++);
 
   /** The upstream the request went to, for the `upstream.*` attributes. */
@@ -219,12 +220,12 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
   const facts: StreamFacts = {
     startNanos: BigInt(started) * 1_000_000n,
     nowNanos: () => BigInt(Date.now()) * 1_000_000n,
-    protocol: `HTTP/${req.httpVersion}`,
-    scheme: 'http',
+    protocol: req.httpVersionMajor === 2 ? 'HTTP/2' : `HTTP/${req.httpVersion}`,
+    scheme: (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
     source: peer(socket.remoteAddress, socket.remotePort),
     destination: peer(socket.localAddress, socket.localPort),
     connectionId: (BigInt(connectionIds.get(socket) ?? 0) << 16n) | connectionIdTag,
-    requestedServerName: '', // plain-text listeners only
+    requestedServerName: (socket as { servername?: string | false }).servername || '',
     listenerDirection: LISTENER_OUTBOUND,
     routeName: () => route?.name,
     clusterName: () => route?.clusterName,

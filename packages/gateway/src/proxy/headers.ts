@@ -12,11 +12,17 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 export function requestHeaderMap(req: IncomingMessage): HeaderMap {
   // Straight into `pairs`: the names are lower-case already, so the constructor's copy is not needed.
   const map = new HeaderMap();
-  map.pairs.push([':method', req.method ?? 'GET'], [':path', req.url ?? '/'], [':authority', req.headers.host ?? ''], [':scheme', 'http']);
+  map.pairs.push(
+    [':method', req.method ?? 'GET'], [':path', req.url ?? '/'],
+    [':authority', req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? ''],
+    // The TLS listener's sockets (and HTTP/2's, through the compatibility API's proxy) are encrypted.
+    [':scheme', (req.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http'],
+  );
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const k = raw[i]!.toLowerCase();
-    if (k === 'host') continue;
+    // HTTP/2's own pseudo headers are in rawHeaders too; the ones above stand for them.
+    if (k === 'host' || k.charCodeAt(0) === 0x3a) continue;
     map.pairs.push([k, raw[i + 1]!]);
   }
   return map;
@@ -78,6 +84,8 @@ export function trailerPairs(trailers: IncomingHttpHeaders | NodeJS.Dict<string>
 
 /** Whether a request announces a body (otherwise its headers end the stream). */
 export function requestHasBody(req: IncomingMessage): boolean {
+  // HTTP/2: a body unless the HEADERS frame ended the stream (content-length is optional there).
+  if (req.httpVersionMajor === 2) return !(req as unknown as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders;
   const cl = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
 }

@@ -45,6 +45,8 @@ export interface GenerationPayload {
 export interface WorkerInit {
   readonly workerId: number;
   readonly listen: HostPort;
+  /** The HTTPS listener (Gateway `listenTls`), bound next to `listen`. */
+  readonly listenTls?: HostPort;
   /** Bind with SO_REUSEPORT (several workers share the port). */
   readonly reusePort: boolean;
   /** The shared-state handle (shared data, queues, metrics). */

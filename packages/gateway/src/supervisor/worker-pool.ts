@@ -22,6 +22,8 @@ const STABLE_MS = 30_000;
 export interface PoolOptions {
   readonly count: number;
   readonly listen: HostPort;
+  /** The HTTPS listener every worker binds too (port probed like `listen`). */
+  readonly listenTls?: HostPort | undefined;
   /** The shared-state handle every worker attaches to (thread id = worker id). */
   readonly shared: SharedStateHandle;
   readonly logger: Logger;
@@ -98,6 +100,7 @@ export class WorkerPool {
   readonly #workers = new Map<number, WorkerHandle>();
   readonly #watchdog: Watchdog;
   readonly #listen: HostPort;
+  #listenTls: HostPort | undefined;
   #current: GenerationPayload;
   #closing = false;
   #crashes = new Map<number, { count: number; at: number }>();
@@ -117,6 +120,7 @@ export class WorkerPool {
   static async start(opts: PoolOptions, first: GenerationPayload): Promise<WorkerPool> {
     const port = await probePort(opts.listen);
     const pool = new WorkerPool(opts, { host: opts.listen.host, port }, first);
+    if (opts.listenTls) pool.#listenTls = { host: opts.listenTls.host, port: await probePort(opts.listenTls) };
     try {
       await Promise.all(Array.from({ length: opts.count }, (_, i) => pool.#spawn(i + 1)));
     } catch (e) {
@@ -131,13 +135,18 @@ export class WorkerPool {
     return this.#listen.port;
   }
 
+  /** The HTTPS listener's port (undefined without `listenTls`). */
+  get tlsPort(): number | undefined {
+    return this.#listenTls?.port;
+  }
+
   get count(): number {
     return this.#opts.count;
   }
 
   async #spawn(id: number): Promise<void> {
     const h = new WorkerHandle(id, {
-      listen: this.#listen, reusePort: this.#opts.count > 1, shared: this.#opts.shared,
+      listen: this.#listen, ...(this.#listenTls ? { listenTls: this.#listenTls } : {}), reusePort: this.#opts.count > 1, shared: this.#opts.shared,
       logLevel: this.#opts.logger.level, accessLog: this.#opts.accessLog !== undefined,
       ...(this.#opts.inspect ? { inspect: { host: this.#opts.inspect.host, port: this.#opts.inspect.port, breakOn: this.#opts.inspect.breakOn } } : {}),
     }, (w, m) => this.#onMessage(w, m));

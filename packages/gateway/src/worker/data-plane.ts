@@ -6,7 +6,10 @@
  */
 import type { Server } from 'node:http';
 import { Generation, type GenerationEnv } from '../generation.js';
-import { createDataServer } from '../proxy/data-server.js';
+import { createDataServer, dataRequestHandler } from '../proxy/data-server.js';
+import { createTlsDataServer, setDefaultCertificate, sslRedirect } from '../proxy/tls-server.js';
+import type { Http2SecureServer, ServerHttp2Session } from 'node:http2';
+import type { Socket } from 'node:net';
 import { listenOn } from '../proxy/listen.js';
 import { workerMetrics } from '../observability/exchange-observer.js';
 import { flushTracing } from '../observability/tracing.js';
@@ -21,6 +24,12 @@ export class DataPlane {
   readonly #init: WorkerInit;
   readonly #env: GenerationEnv;
   readonly #server: Server;
+  /** The HTTPS listener (`listenTls`), HTTP/2 and HTTP/1.1 by ALPN. */
+  readonly #tls: Http2SecureServer | undefined;
+  /** Its bound port, for ssl-redirect's Location. */
+  #tlsPort: number | undefined;
+  readonly #tlsSockets = new Set<Socket>();
+  readonly #tlsSessions = new Set<ServerHttp2Session>();
   #current: Generation | undefined;
   readonly #pending = new Map<number, Generation>();
   readonly #draining = new Set<Generation>();
@@ -29,7 +38,19 @@ export class DataPlane {
   constructor(init: WorkerInit, env: GenerationEnv, accessLog: ((line: string) => void) | undefined) {
     this.#init = init;
     this.#env = env;
-    this.#server = createDataServer(() => this.#current!, accessLog);
+    const current = () => this.#current!;
+    this.#server = createDataServer(current, accessLog, (gen, req, res) => sslRedirect(gen.config, this.#tlsPort, req, res));
+    if (init.listenTls) {
+      const tls = this.#tls = createTlsDataServer(current, dataRequestHandler(current, accessLog));
+      tls.on('connection', (s: Socket) => {
+        this.#tlsSockets.add(s);
+        s.once('close', () => this.#tlsSockets.delete(s));
+      });
+      tls.on('session', (s: ServerHttp2Session) => {
+        this.#tlsSessions.add(s);
+        s.once('close', () => this.#tlsSessions.delete(s));
+      });
+    }
   }
 
   /** The generation new exchanges start on (undefined before the first commit). */
@@ -50,6 +71,7 @@ export class DataPlane {
     this.#pending.delete(id);
     const old = this.#current;
     this.#current = next;
+    if (this.#tls) setDefaultCertificate(this.#tls, next.config);
     if (old) this.#retire(old);
   }
 
@@ -78,6 +100,16 @@ export class DataPlane {
     this.#listening = true;
     // From now on a server error is not a bind error: log it (unhandled, it would kill the worker).
     this.#server.on('error', (e) => this.#env.logger.log(LogLevel.error, `worker ${this.#init.workerId} listener: ${e.message}`));
+    if (this.#tls && this.#init.listenTls) {
+      try {
+        this.#tlsPort = await listenOn(this.#tls, { ...this.#init.listenTls, reusePort: this.#init.reusePort });
+      } catch (e) {
+        this.#server.close();
+        this.#listening = false;
+        throw e;
+      }
+      this.#tls.on('error', (e) => this.#env.logger.log(LogLevel.error, `worker ${this.#init.workerId} TLS listener: ${e.message}`));
+    }
     return port;
   }
 
@@ -105,10 +137,14 @@ export class DataPlane {
    */
   async close(drainMs: number): Promise<void> {
     const server = this.#server;
+    const tls = this.#tlsPort !== undefined ? this.#tls : undefined;
     const closed = new Promise<void>((resolve) => {
       if (!this.#listening) return resolve();
       server.close(() => resolve());
     });
+    const tlsClosed = new Promise<void>((resolve) => (tls ? tls.close(() => resolve()) : resolve()));
+    // HTTP/2 clients get GOAWAY: in-flight streams finish, no new ones start.
+    for (const s of this.#tlsSessions) s.close();
     this.#listening = false;
     server.closeIdleConnections();
     // A keep-alive connection becomes idle when its exchange ends: close those as they appear.
@@ -125,7 +161,9 @@ export class DataPlane {
       this.#env.logger.log(LogLevel.warn, `worker ${this.#init.workerId}: ${left} exchange(s) still in flight after the ${drainMs} ms drain timeout; closing their connections`);
     }
     server.closeAllConnections();
+    for (const s of this.#tlsSockets) s.destroy();
     await closed;
+    await tlsClosed;
     await flushTracing();
   }
 }

@@ -20,6 +20,7 @@ const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'critical'];
 interface ServeFlags {
   readonly config: string[];
   readonly listen?: string;
+  readonly listenTls?: string;
   readonly admin?: string;
   readonly workers?: number;
   readonly accessLog?: string;
@@ -31,7 +32,7 @@ interface ServeFlags {
 
 /** The options, checked; a WG_CLI_USAGE error otherwise. */
 function flags(values: Record<string, unknown>): ServeFlags {
-  const v = values as { config?: string[]; listen?: string; admin?: string; workers?: string; 'access-log'?: string; 'log-level'?: string; 'no-watch'?: boolean };
+  const v = values as { config?: string[]; listen?: string; 'listen-tls'?: string; admin?: string; workers?: string; 'access-log'?: string; 'log-level'?: string; 'no-watch'?: boolean };
   if (!v.config?.length) throw usageError(SERVE, 'serve needs --config <file|dir> (try "wasmgate serve --config examples/mock-response")');
   if (v['log-level'] !== undefined && !LEVELS.includes(v['log-level'])) {
     throw usageError(SERVE, `--log-level must be one of ${LEVELS.join(', ')}, not "${v['log-level']}"`);
@@ -44,7 +45,7 @@ function flags(values: Record<string, unknown>): ServeFlags {
   const breakOn = parseBreakOn(SERVE, values['break-on'], inspect !== undefined);
   return {
     config: v.config, noWatch: v['no-watch'] === true, breakOn, ...(inspect ? { inspect } : {}),
-    ...(v.listen !== undefined ? { listen: v.listen } : {}), ...(v.admin !== undefined ? { admin: v.admin } : {}),
+    ...(v.listen !== undefined ? { listen: v.listen } : {}), ...(v['listen-tls'] !== undefined ? { listenTls: v['listen-tls'] } : {}), ...(v.admin !== undefined ? { admin: v.admin } : {}),
     ...(workers !== undefined ? { workers } : {}), ...(v['access-log'] !== undefined ? { accessLog: v['access-log'] } : {}),
     ...(v['log-level'] !== undefined ? { logLevel: v['log-level'] } : {}),
   };
@@ -65,7 +66,7 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
   const workers = values.workers;
   const configPaths = values.config.map((c) => resolve(io.cwd, c));
   const overrides = {
-    ...(values.listen ? { listen: values.listen } : {}), ...(values.admin ? { admin: values.admin } : {}),
+    ...(values.listen ? { listen: values.listen } : {}), ...(values.listenTls ? { listenTls: values.listenTls } : {}), ...(values.admin ? { admin: values.admin } : {}),
     ...(workers !== undefined ? { workers } : {}),
   };
   // A broken config is refused with exactly the report `wasmgate validate` prints (docs/config.md).

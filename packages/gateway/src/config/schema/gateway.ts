@@ -11,6 +11,7 @@ const Bytes = (description: string) => Type.Optional(Type.Integer({ minimum: 0, 
 export const GatewaySpecSchema = Strict({
   listen: Type.Optional(NonEmpty({ description: 'data-plane "host:port" (default 127.0.0.1:8080)' })),
   admin: Type.Optional(NonEmpty({ description: 'admin "host:port" (default 127.0.0.1:15000)' })),
+  listenTls: Type.Optional(NonEmpty({ description: 'HTTPS data-plane "host:port" (no default: no TLS listener); certificates from Ingress spec.tls' })),
   accessLog: Type.Optional(Type.Union([
     NonEmpty({ description: '"stdout" or a file path' }),
     Strict({

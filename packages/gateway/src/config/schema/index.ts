@@ -7,17 +7,19 @@ import type { TSchema } from '@sinclair/typebox';
 import { GatewaySchema } from './gateway.js';
 import { IngressSchema } from './ingress.js';
 import { McpBridgeSchema } from './mcp-bridge.js';
+import { SecretSchema } from './secret.js';
 import { ServiceSchema } from './service.js';
 import { WasmPluginSchema } from './wasm-plugin.js';
 
 export type { GatewaySpec } from './gateway.js';
 export type { IngressBackend, IngressSpec } from './ingress.js';
 export type { McpBridgeRegistry, McpBridgeSpec } from './mcp-bridge.js';
+export type { SecretSpec } from './secret.js';
 export type { ServiceSpec } from './service.js';
 export type { MatchRuleSpec, WasmPluginSpec } from './wasm-plugin.js';
 
 /** The manifest kinds, by name. */
-export type ManifestKind = 'Ingress' | 'WasmPlugin' | 'Service' | 'Gateway' | 'McpBridge';
+export type ManifestKind = 'Ingress' | 'WasmPlugin' | 'Service' | 'Gateway' | 'McpBridge' | 'Secret';
 
 /** One readable kind. */
 export interface KindEntry {
@@ -34,6 +36,7 @@ export const MANIFEST_KINDS: readonly KindEntry[] = Object.freeze([
   { apiVersion: 'wasmgate.io/v1alpha1', kind: 'Service', schema: ServiceSchema },
   { apiVersion: 'wasmgate.io/v1alpha1', kind: 'Gateway', schema: GatewaySchema },
   { apiVersion: 'networking.higress.io/v1', kind: 'McpBridge', schema: McpBridgeSchema },
+  { apiVersion: 'v1', kind: 'Secret', schema: SecretSchema },
 ]);
 
 /** `apiVersion kind` of every readable kind, for hints. */

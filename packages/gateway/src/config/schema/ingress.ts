@@ -1,5 +1,6 @@
 /**
- * `networking.k8s.io/v1` `Ingress`: the fields wasmgate routes by. `tls` is known but unused.
+ * `networking.k8s.io/v1` `Ingress`: the fields wasmgate routes by, and `tls` (certificates for the
+ * Gateway's `listenTls` listener, from `kubernetes.io/tls` Secrets).
  * @see https://kubernetes.io/docs/reference/kubernetes-api/service-resources/ingress-v1/
  * @module
  */
@@ -59,7 +60,13 @@ export const IngressSpecSchema = Strict({
   ingressClassName: Type.Optional(Type.String({ description: 'ignored: wasmgate serves every Ingress it reads' })),
   defaultBackend: Type.Optional(IngressBackendSchema),
   rules: Type.Optional(Type.Array(IngressRule)),
-  tls: Type.Optional(Type.Unknown({ description: 'ignored: wasmgate does not terminate TLS' })),
+  tls: Type.Optional(Type.Array(Strict({
+    hosts: Type.Optional(Type.Array(Type.String({
+      pattern: '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+      errorMessage: 'must be a lowercase DNS name, optionally starting with "*."',
+    }), { description: 'SNI names served with this certificate' })),
+    secretName: Type.Optional(NonEmpty({ description: 'a kubernetes.io/tls Secret in the Ingress namespace' })),
+  }), { description: 'TLS termination on the Gateway listenTls listener' })),
 });
 
 /** A whole Ingress manifest. */

@@ -1,0 +1,84 @@
+/**
+ * The HTTPS data-plane server of one worker (`Gateway` `listenTls`): node:http2's secure server with
+ * `allowHTTP1`, so ALPN picks h2 or http/1.1 per connection, and every request goes through the
+ * same exchange as on the plain listener (the http2 compatibility API's request/response objects).
+ *
+ * Certificates come from the generation current at the handshake: SNICallback looks the server name
+ * up in its `config.tls` (exact, then `*.suffix`, else the first certificate), so a reload with a new
+ * Secret serves the new certificate on new connections without touching the listener. Connections
+ * without SNI get the default certificate, which `setDefaultCertificate` updates on each commit.
+ */
+import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
+import type { Generation } from '../generation.js';
+import { certificateFor } from '../config/resolve-tls.js';
+import type { Config, TlsCertificate } from '../config/types.js';
+import { requestHeaderMap } from './headers.js';
+import { matchRoute } from '../config/match-route.js';
+
+/** A certificate's secure context, built once per certificate object (i.e. per generation). */
+const contexts = new WeakMap<TlsCertificate, SecureContext>();
+
+/** The options of a certificate's context; without a client CA its own chain stands in, so the CertificateRequest lists no foreign CAs. */
+function contextOptions(c: TlsCertificate) {
+  return { cert: c.cert, key: c.key, ca: c.clientCa ?? c.cert };
+}
+
+function contextOf(c: TlsCertificate): SecureContext {
+  let ctx = contexts.get(c);
+  if (!ctx) contexts.set(c, (ctx = createSecureContext(contextOptions(c))));
+  return ctx;
+}
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function createTlsDataServer(current: () => Generation, handler: RequestHandler): Http2SecureServer {
+  const server = createSecureServer({
+    allowHTTP1: true,
+    // Client certificates are asked for always (one listener serves every host) and checked per
+    // host in 'secureConnection': hosts without auth-tls-secret accept connections without one.
+    requestCert: true,
+    rejectUnauthorized: false,
+    SNICallback(servername, cb) {
+      const c = certificateFor(current().config.tls, servername);
+      if (c) cb(null, contextOf(c));
+      else cb(new Error(`no certificate for ${servername}`));
+    },
+  }, (req: Http2ServerRequest, res: Http2ServerResponse) => handler(req as unknown as IncomingMessage, res as unknown as ServerResponse));
+  server.on('secureConnection', (socket: TLSSocket) => {
+    const c = certificateFor(current().config.tls, (socket as TLSSocket & { servername?: string | false }).servername || undefined);
+    // mTLS for this host: a connection without a certificate chaining to its CA is closed.
+    if (c?.clientCa && !socket.authorized) socket.destroy();
+  });
+  // A failed handshake or a protocol error concerns that connection only.
+  server.on('tlsClientError', (_e, socket) => socket.destroy());
+  return server;
+}
+
+/** Makes the generation's first certificate the one served without SNI (or with an unknown name). */
+export function setDefaultCertificate(server: Http2SecureServer, config: Config): void {
+  const c = config.tls?.certificates[0];
+  if (c) server.setSecureContext(contextOptions(c));
+}
+
+/**
+ * `ssl-redirect` on the plain listener: a request whose route comes from an Ingress with the
+ * annotation is answered 308 to the same host and path on https (the TLS listener's port unless 443),
+ * as Higress (Envoy's https_redirect with 308). True when it answered.
+ */
+export function sslRedirect(config: Config, tlsPort: number | undefined, req: IncomingMessage, res: ServerResponse): boolean {
+  const redirects = config.tls?.sslRedirect;
+  if (!redirects || redirects.length === 0 || tlsPort === undefined) return false;
+  const headers = requestHeaderMap(req);
+  const authority = headers.get(':authority') ?? '';
+  const path = headers.get(':path') ?? '/';
+  const route = matchRoute(config, authority, path, headers);
+  if (!route || !redirects.includes(`${route.namespace}/${route.ingress}`)) return false;
+  const host = authority.startsWith('[') ? authority.slice(0, authority.indexOf(']') + 1) : authority.split(':')[0]!;
+  const location = `https://${host}${tlsPort === 443 ? '' : `:${tlsPort}`}${path}`;
+  res.writeHead(308, { location, 'content-length': '0' });
+  res.end();
+  req.resume();
+  return true;
+}
