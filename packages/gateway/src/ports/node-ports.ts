@@ -1,5 +1,5 @@
 /**
- * HostPorts backed by Node: real clocks and timers, HTTP callouts and Redis calls resolved through
+ * HostPorts backed by Node: real clocks and timers, HTTP and gRPC callouts and Redis calls resolved through
  * the configured Services (Istio cluster names → endpoints), and plugin logs into the gateway log.
  * One instance per generation (per worker): callouts from a request still finishing on an old
  * generation resolve clusters in that generation's config, and its connections close with it.
@@ -8,11 +8,12 @@
 import { randomFillSync } from 'node:crypto';
 import {
   LogLevel,
-  type HostPorts, type HttpCallRequest, type HttpCallResponse, type MetricStore, type RedisInitRequest, type SharedDataStore, type SharedQueueStore,
+  type GrpcCallRequest, type GrpcEvents, type GrpcHandle, type HostPorts, type HttpCallRequest, type HttpCallResponse, type MetricStore, type RedisInitRequest, type SharedDataStore, type SharedQueueStore,
 } from '@wasmgate/host';
 import { findCluster } from '../config/find-cluster.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../logger.js';
+import { GrpcClient } from '../services/grpc-client.js';
 import { CalloutError, createCalloutAgent, httpCallout, type CalloutAgent } from '../services/http-callout.js';
 import { RedisClient, parseRedisCluster } from '../services/redis-client.js';
 import { clientSpan } from '../observability/tracing.js';
@@ -34,9 +35,28 @@ const origin = process.hrtime.bigint();
 export function createNodePorts(config: Config, logger: Logger, stores: SharedStores): NodePorts {
   const agent: CalloutAgent = createCalloutAgent();
   const redis = new Map<string, RedisClient>();
+  const grpc = new GrpcClient();
   let rr = 0;
 
   const pick = <T>(list: readonly T[]): T | undefined => list[rr++ % Math.max(1, list.length)];
+
+  /** proxy_grpc_call / proxy_grpc_stream: `service` is a cluster name, resolved like HTTP callouts. */
+  function openGrpc(req: GrpcCallRequest, events: GrpcEvents, unary: boolean): GrpcHandle | 'unknown_cluster' {
+    const target = findCluster(config, req.cluster);
+    const endpoint = target && pick(target.endpoints);
+    if (!target || !endpoint) {
+      logger.log(LogLevel.warn, `[${req.plugin}] ${unary ? 'proxy_grpc_call' : 'proxy_grpc_stream'} to unknown cluster "${req.cluster}"`, {
+        hint: 'declare a wasmgate.io/v1alpha1 Service whose name, namespace or aliases match the cluster (wasmgate takes the service argument as a cluster name, not a serialized GrpcService)',
+      });
+      return 'unknown_cluster';
+    }
+    const authority = target.service.fqdn;
+    return grpc.open(
+      { host: endpoint.host, port: endpoint.port, tls: target.service.tls, servername: target.service.sni, authority },
+      { service: req.service, method: req.method, metadata: req.initialMetadata, timeoutMs: req.timeoutMs, unary, message: req.message },
+      events,
+    );
+  }
 
   return {
     nowNanos: () => BigInt(Date.now()) * 1_000_000n,
@@ -83,6 +103,9 @@ export function createNodePorts(config: Config, logger: Logger, stores: SharedSt
       });
     },
 
+    grpcCall: (req, events) => openGrpc(req, events, true),
+    grpcStream: (req, events) => openGrpc(req, events, false),
+
     redisInit(req: RedisInitRequest) {
       const parsed = parseRedisCluster(req.cluster);
       const target = findCluster(config, parsed.cluster);
@@ -106,6 +129,7 @@ export function createNodePorts(config: Config, logger: Logger, stores: SharedSt
 
     close() {
       agent.destroy();
+      grpc.close();
       for (const c of redis.values()) c.close();
       redis.clear();
     },
