@@ -15,6 +15,7 @@ import { outgoingHeaderList, outgoingHeaders, rawHeader, requestHasBody, request
 import type { Upstream, UpstreamCall, UpstreamSocket } from './upstream.js';
 import { accessLogFormatter } from './access-log.js';
 import { startObservation } from '../observability/exchange-observer.js';
+import { tlsFactsOf } from './tls-server.js';
 
 /** What an exchange needs from the gateway generation it started on. */
 export interface ExchangeContext {
@@ -226,6 +227,7 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
     destination: peer(socket.localAddress, socket.localPort),
     connectionId: (BigInt(connectionIds.get(socket) ?? 0) << 16n) | connectionIdTag,
     requestedServerName: (socket as { servername?: string | false }).servername || '',
+    tls: () => tlsFactsOf(socket),
     listenerDirection: LISTENER_OUTBOUND,
     routeName: () => route?.name,
     clusterName: () => route?.clusterName,

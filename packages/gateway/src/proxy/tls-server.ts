@@ -11,6 +11,8 @@
 import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
+import type { CertificateFacts, TlsFacts } from '@wasmgate/host';
 import type { Generation } from '../generation.js';
 import { certificateFor } from '../config/resolve-tls.js';
 import type { Config, TlsCertificate } from '../config/types.js';
@@ -81,4 +83,30 @@ export function sslRedirect(config: Config, tlsPort: number | undefined, req: In
   res.end();
   req.resume();
   return true;
+}
+
+/** A Node X509Certificate as the `connection.*_certificate` attributes show it. */
+function certificateFacts(c: X509Certificate | undefined): CertificateFacts | undefined {
+  if (!c) return undefined;
+  // OpenSSL's multi-line subject, most general first; RFC 2253 lists the most specific first.
+  const subject = c.subject.split('\n').filter((l) => l !== '').reverse().map((l) => l.replace(/,/g, '\\,')).join(',');
+  const sans = (c.subjectAltName ?? '').split(', ').filter((x) => x !== '');
+  const of = (prefix: string) => sans.filter((x) => x.startsWith(prefix)).map((x) => x.slice(prefix.length).replace(/^"|"$/g, ''));
+  return { subject, uriSans: of('URI:'), dnsSans: of('DNS:'), sha256: c.fingerprint256.replace(/:/g, '').toLowerCase() };
+}
+
+const tlsFactsCache = new WeakMap<object, TlsFacts>();
+
+/** The TLS facts of a downstream socket (undefined on plain text), computed once per connection. */
+export function tlsFactsOf(socket: unknown): TlsFacts | undefined {
+  const s = socket as TLSSocket;
+  if (!s || !(s as { encrypted?: boolean }).encrypted) return undefined;
+  let facts = tlsFactsCache.get(s);
+  if (!facts) {
+    const peer = certificateFacts(s.getPeerX509Certificate());
+    const local = certificateFacts(s.getX509Certificate());
+    facts = { version: s.getProtocol() ?? '', ...(local ? { local } : {}), ...(peer ? { peer } : {}), mtls: peer !== undefined && s.authorized };
+    tlsFactsCache.set(s, facts);
+  }
+  return facts;
 }

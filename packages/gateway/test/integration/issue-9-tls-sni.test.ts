@@ -16,10 +16,11 @@ import tls from 'node:tls';
 import http2 from 'node:http2';
 import { promisify } from 'node:util';
 import {
-  Cleanup, KITCHEN_SINK, gatewaySpec, send, service, startGateway, startUpstream, wasmPlugin, writeConfig, type Manifest, type TestGateway, type Upstream,
+  Cleanup, KITCHEN_SINK, fixture, gatewaySpec, send, service, startGateway, startUpstream, wasmPlugin, writeConfig, type Manifest, type TestGateway, type Upstream,
 } from '../helpers/gateway.js';
 
 const run = promisify(execFile);
+const ECHO = fixture('wat/property-echo.wasm');
 const dir = mkdtempSync(join(tmpdir(), 'wasmgate-tls-'));
 const file = (n: string) => join(dir, n);
 
@@ -200,5 +201,43 @@ describe('issue 9: certificates, plugins and mTLS', () => {
     assert.match(await curl('a.test', ['--cert', file('other.crt'), '--key', file('other.key')]), /^curl exit/);
     // Another host on the same listener asks nothing of the client.
     assert.equal(await curl('x.wild.test', []), 'upstream saw ');
+  });
+
+  test('connection.* properties report the TLS connection (fixtures/wat/property-echo.wasm); NotFound on plain text', async (t) => {
+    const caSecret: Manifest = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'client-ca', namespace: 'default' }, type: 'Opaque', stringData: { 'ca.crt': certs.ca![0] } };
+    const gw = await startGateway(t, [
+      ...baseDocs().slice(0, 4), caSecret, wasmPlugin('echo', ECHO),
+      tlsIngress('a', 'a.test', 'a-cert', { 'higress.io/auth-tls-secret': 'client-ca' }),
+      tlsIngress('wild', '*.wild.test', 'wild-cert'),
+    ]);
+    const port = gw.gateway.tlsAddress!.port;
+    /** One property read over HTTPS (curl, optionally HTTP/2 and with the client certificate): the decoded value or `!status`. */
+    const prop = async (host: string, path: string, extra: string[] = []): Promise<string> => {
+      const { stdout } = await run('curl', [
+        '-sk', '-o', '/dev/null', '-D', '-', '--resolve', `${host}:${port}:127.0.0.1`, `https://${host}:${port}/`, '-H', `x-prop-dotted: ${path}`, ...extra,
+      ]);
+      const v = /^x-prop-dotted-value: (.*)\r?$/mi.exec(stdout)?.[1]?.trim();
+      assert.ok(v !== undefined, `${path}: no x-prop-dotted-value in ${stdout}`);
+      return v.startsWith('=') ? Buffer.from(v.slice(1), 'hex').toString('latin1') : v;
+    };
+    const withCert = ['--cert', file('client.crt'), '--key', file('client.key')];
+    assert.equal(await prop('a.test', 'connection.requested_server_name', withCert), 'a.test');
+    assert.match(await prop('a.test', 'connection.tls_version', withCert), /^TLSv1\.[23]$/);
+    assert.equal(await prop('a.test', 'connection.mtls', withCert), '\x01');
+    assert.equal(await prop('a.test', 'connection.subject_peer_certificate', withCert), 'CN=client one');
+    assert.equal(await prop('a.test', 'connection.uri_san_peer_certificate', withCert), 'spiffe://test/client');
+    assert.equal(await prop('a.test', 'connection.subject_local_certificate', withCert), 'CN=a.test');
+    assert.equal(await prop('a.test', 'connection.dns_san_local_certificate', withCert), 'a.test');
+    assert.match(await prop('a.test', 'connection.sha256_peer_certificate_digest', withCert), /^[0-9a-f]{64}$/);
+    assert.equal(await prop('a.test', 'request.scheme', withCert), 'https');
+    assert.equal(await prop('a.test', 'request.protocol', [...withCert, '--http2']), 'HTTP/2');
+    assert.equal(await prop('a.test', 'request.protocol', [...withCert, '--http1.1']), 'HTTP/1.1');
+    // TLS without a client certificate: mtls false, the peer's certificate attributes NotFound.
+    assert.equal(await prop('x.wild.test', 'connection.mtls'), '\x00');
+    assert.equal(await prop('x.wild.test', 'connection.subject_peer_certificate'), '!1');
+    assert.equal(await prop('x.wild.test', 'connection.requested_server_name'), 'x.wild.test');
+    // Plain text: no TLS attributes.
+    const plain = await send(gw.port, { headers: { host: 'x.wild.test', 'x-prop-dotted': 'connection.tls_version' } });
+    assert.equal(plain.headers['x-prop-dotted-value'], '!1');
   });
 });

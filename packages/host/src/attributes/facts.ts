@@ -22,6 +22,29 @@ export interface UpstreamFacts {
   readonly transportFailureReason?: string;
 }
 
+/** A certificate as the `connection.*_certificate` attributes show it. */
+export interface CertificateFacts {
+  /** Subject in RFC 2253 form (`CN=client,O=Example`), as Envoy prints it. */
+  readonly subject: string;
+  /** URI and DNS subjectAltNames, in certificate order (the attributes give the first). */
+  readonly uriSans: readonly string[];
+  readonly dnsSans: readonly string[];
+  /** Lowercase hex SHA-256 of the DER certificate. */
+  readonly sha256: string;
+}
+
+/** The downstream TLS connection (absent on plain-text listeners: the attributes are NotFound). */
+export interface TlsFacts {
+  /** `TLSv1.2`, `TLSv1.3` (`connection.tls_version`). */
+  readonly version: string;
+  /** The certificate the gateway presented. */
+  readonly local?: CertificateFacts;
+  /** The client's certificate, when it sent one (mTLS). */
+  readonly peer?: CertificateFacts;
+  /** A client certificate was presented and verified (`connection.mtls`). */
+  readonly mtls: boolean;
+}
+
 /** Raw facts of one stream, supplied by the embedder. Absent members make their attributes NotFound. */
 export interface StreamFacts {
   /** Wall-clock ns since the Unix epoch when the request arrived (`request.time`). */
@@ -39,6 +62,8 @@ export interface StreamFacts {
   readonly connectionId?: bigint;
   /** SNI of the downstream TLS connection; '' on plain-text listeners. */
   readonly requestedServerName?: string;
+  /** The downstream TLS connection, read when a plugin asks; undefined on plain text. */
+  tls?(): TlsFacts | undefined;
   /** Envoy's listener traffic direction (0 unspecified, 1 inbound, 2 outbound). */
   readonly listenerDirection?: bigint;
   /** Higress route name (`route_name`, `xds.route_name`); may change when the route is picked again. */

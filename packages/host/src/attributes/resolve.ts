@@ -15,7 +15,7 @@
 import type { HeaderPair } from '../abi/pairs.js';
 import type { HeaderMap } from '../context/header-map.js';
 import type { PropertyValue } from '../properties.js';
-import type { Peer, StreamFacts } from './facts.js';
+import type { CertificateFacts, Peer, StreamFacts } from './facts.js';
 
 /** What the chain itself saw of the stream, next to the embedder's facts. */
 export interface AttributeSource {
@@ -163,12 +163,25 @@ const peer = (which: 'source' | 'destination'): Record<string, Getter> => ({
   port: (s) => { const p = s.facts[which]; return p && BigInt(p.port); },
 });
 
-// Plain-text listeners only: no TLS, so the certificate attributes are NotFound (as in Envoy
-// without TLS) while mtls is false and the SNI is ''.
+// On plain-text connections the TLS attributes are NotFound (as in Envoy without TLS) while mtls is
+// false and the SNI is ''. A certificate attribute whose certificate (or SAN) is absent is NotFound.
+const tlsOf = (s: AttributeSource) => s.facts.tls?.();
+const cert = (which: 'local' | 'peer', get: (c: CertificateFacts) => string | undefined): Getter => (s) => {
+  const c = tlsOf(s)?.[which];
+  return c && get(c);
+};
 const CONNECTION: Record<string, Getter> = {
   id: (s) => s.facts.connectionId,
-  mtls: () => false,
+  mtls: (s) => tlsOf(s)?.mtls ?? false,
   requested_server_name: (s) => s.facts.requestedServerName,
+  tls_version: (s) => tlsOf(s)?.version,
+  subject_local_certificate: cert('local', (c) => c.subject),
+  subject_peer_certificate: cert('peer', (c) => c.subject),
+  uri_san_local_certificate: cert('local', (c) => c.uriSans[0]),
+  uri_san_peer_certificate: cert('peer', (c) => c.uriSans[0]),
+  dns_san_local_certificate: cert('local', (c) => c.dnsSans[0]),
+  dns_san_peer_certificate: cert('peer', (c) => c.dnsSans[0]),
+  sha256_peer_certificate_digest: cert('peer', (c) => c.sha256),
 };
 
 const UPSTREAM: Record<string, Getter> = {
