@@ -2,6 +2,7 @@
  * The gateway's logger: one line per event, `level message {fields}` for people, written through an
  * injected sink so library code never touches process streams (only cli/ builds the sink).
  */
+import { redactText } from './redact.js';
 import { LOG_LEVEL_NAMES, type LogLevel, type LogLevelName } from '@wasmgate/host';
 
 export interface Logger {
@@ -23,7 +24,8 @@ export function createLogger(write: (line: string) => void, level: LogLevel = 2)
     log(l, message, fields) {
       if (l < this.level) return;
       const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
-      write(`${new Date().toISOString()} ${LOG_LEVEL_NAMES[l] ?? l} ${message}${extra}`);
+      // Masked (URL passwords, credentials): redact.ts.
+      write(`${new Date().toISOString()} ${LOG_LEVEL_NAMES[l] ?? l} ${redactText(message)}${redactText(extra)}`);
     },
     write,
   };

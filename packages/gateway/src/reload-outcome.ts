@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { WasmgateError } from '@wasmgate/host';
 import type { ConfigSource } from './config/index.js';
 import type { Config } from './config/types.js';
+import { redact } from './redact.js';
 
 /** One problem of a reload, in the form the admin endpoints show. */
 export interface ReloadProblem {
@@ -48,12 +49,13 @@ export function problemsOf(e: unknown): ReloadProblem[] {
 }
 
 export function toProblem(x: WasmgateError): ReloadProblem {
-  return {
+  // Masked once here, so every place an outcome goes (admin API, dashboard, logs) shows no secret.
+  return redact({
     code: x.code, message: x.message,
     ...(x.location ? { location: x.formatLocation() } : {}),
     ...(x.hint ? { hint: x.hint } : {}),
-    ...(x.details.length > 0 ? { details: x.details } : {}),
-  };
+    ...(x.details.length > 0 ? { details: [...x.details] } : {}),
+  });
 }
 
 /**

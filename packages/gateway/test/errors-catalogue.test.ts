@@ -11,6 +11,7 @@ import '../src/plugins/sources/index.js';
 import '../src/proxy/errors.js';
 import '../src/cli/errors.js';
 import '../src/supervisor/errors.js';
+import '../src/admin/errors.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 

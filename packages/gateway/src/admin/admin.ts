@@ -1,7 +1,8 @@
 /**
  * The admin listener (on the supervisor thread, so it answers whatever a plugin does): /healthz,
  * /ready (with the last reload's outcome), /metrics (Prometheus text or OpenMetrics, admin/prometheus.ts), /config_dump (routes,
- * chains, plugin VMs per worker, reload state) and POST /reload.
+ * chains, plugin VMs per worker, reload state) and POST /reload. Every request passes the guard
+ * first (Host, Origin, token: admin/guard.ts), and every answer is masked (redact.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Gateway, GenerationInfo } from '../gateway.js';
@@ -9,13 +10,16 @@ import type { RouteConfig, WasmPluginConfig } from '../config/types.js';
 import { hostMatches } from '../config/match-route.js';
 import type { PluginStatus, WorkerStatus } from '../supervisor/protocol.js';
 import type { UnresponsiveWorker } from '../supervisor/worker-pool.js';
+import { redact } from '../redact.js';
 import { handleDashboard } from './dashboard.js';
+import { guardAdmin } from './guard.js';
 import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, negotiate, renderMetrics } from './prometheus.js';
 
 const PATHS = ['/healthz', '/ready', '/metrics', '/config_dump', 'POST /reload', '/ (dashboard)', '/stats.json'];
 
 function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = `${JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`;
+  // Every admin answer is masked (URL passwords, credentials): redact.ts.
+  const text = `${JSON.stringify(redact(body), (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`;
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
@@ -34,6 +38,11 @@ async function route(req: IncomingMessage, res: ServerResponse, gw: Gateway): Pr
   const path = (req.url ?? '/').split('?')[0];
   // The admin API reads nothing from request bodies; drain them so keep-alive works.
   req.resume();
+  const g = gw.generation.config.gateway;
+  if (guardAdmin(req, res, path ?? '/', {
+    bound: gw.adminAddress, configuredHost: g.admin.host,
+    ...(g.adminAllowedHosts ? { allowedHosts: g.adminAllowedHosts } : {}), ...(g.adminTokenFile ? { tokenFile: g.adminTokenFile } : {}),
+  })) return;
   if (path === '/healthz') return json(res, 200, { status: 'ok' });
   if (path === '/ready') return ready(res, gw);
   if (path === '/reload') {

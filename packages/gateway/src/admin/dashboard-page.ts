@@ -114,8 +114,14 @@ function render() {
   $('problem').textContent = failing;
 }
 
+// The admin token, when one is set: open the page as /#token=<token>; it is kept for this tab only
+// and taken out of the address bar.
+const tokenInHash = new URLSearchParams(location.hash.slice(1)).get('token');
+if (tokenInHash) { sessionStorage.setItem('wasmgate-admin-token', tokenInHash); history.replaceState(null, '', location.pathname + location.search); }
+const token = sessionStorage.getItem('wasmgate-admin-token');
 async function get(path) {
-  const r = await fetch(path, { cache: 'no-store' });
+  const r = await fetch(path, { cache: 'no-store', headers: token ? { authorization: 'Bearer ' + token } : {} });
+  if (r.status === 401) throw new Error(path + ': the admin token is needed (open this page as /#token=<token>)');
   if (!r.ok) throw new Error(path + ': HTTP ' + r.status);
   return r.json();
 }

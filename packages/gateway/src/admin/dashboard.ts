@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Gateway } from '../gateway.js';
 import { DASHBOARD_HTML } from './dashboard-page.js';
 import { statsJson } from './dashboard-stats.js';
+import { redact } from '../redact.js';
 
 /** Answers the dashboard's paths; false for any other path (the caller goes on). */
 export async function handleDashboard(path: string | undefined, req: IncomingMessage, res: ServerResponse, gw: Gateway): Promise<boolean> {
@@ -20,7 +21,7 @@ export async function handleDashboard(path: string | undefined, req: IncomingMes
     res.setHeader('content-security-policy', "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:");
     send(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML);
   } else {
-    send(res, 200, 'application/json', `${JSON.stringify(await statsJson(gw))}\n`);
+    send(res, 200, 'application/json', `${JSON.stringify(redact(await statsJson(gw)))}\n`);
   }
   return true;
 }

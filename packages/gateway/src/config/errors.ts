@@ -60,6 +60,11 @@ export const CONFIG_ERRORS = defineErrors({
     hint: 'Create it as kubectl does: kubectl create secret tls NAME --cert=cert.pem --key=key.pem --dry-run=client -o yaml.',
     exit: 2,
   },
+  WG_CONFIG_PLUGIN_PATH: {
+    summary: 'A WasmPlugin names a local plugin file outside the config folder (a relative path that climbs out with "..", or any path once the Gateway sets pluginDirs) that no Gateway pluginDirs entry allows.',
+    hint: 'Move the plugin into the config folder, or list its folder in the Gateway\'s pluginDirs.',
+    exit: 2,
+  },
   // -------------------------------------------------------------------------------------------
   // Warnings: reported, never fatal (`wasmgate validate --strict` makes them errors).
   // -------------------------------------------------------------------------------------------
@@ -71,6 +76,11 @@ export const CONFIG_ERRORS = defineErrors({
   WG_CONFIG_IGNORED: {
     summary: 'A known setting has no effect here (for example vmConfig.env valueFrom, or a plugin disabled by defaultConfigDisable).',
     hint: 'The message says why; remove the setting to silence the warning.',
+    exit: 2,
+  },
+  WG_CONFIG_ADMIN_EXPOSED: {
+    summary: 'The admin listener is on an address other hosts can reach (not loopback: 0.0.0.0, ::, a LAN address) and no admin token is set, so anyone who reaches it can reload the gateway and read its configuration.',
+    hint: 'Keep admin on 127.0.0.1, or set the Gateway\'s adminTokenFile (or WASMGATE_ADMIN_TOKEN) so POST /reload, /config_dump and /stats.json need a bearer token.',
     exit: 2,
   },
   WG_CONFIG_SKIPPED_FILE: {

@@ -3,6 +3,8 @@
  * file is collected; a `Config` is returned only when there is no error.
  * @module
  */
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { WasmgateError } from '@wasmgate/host';
 import { configError } from './errors.js';
 import { deepFreeze } from './freeze.js';
@@ -37,6 +39,11 @@ export interface PipelineOptions {
    * paths are often made up.
    */
   readonly checkPluginFiles?: boolean;
+  /**
+   * Folders local plugin files may be in (besides each manifest's own folder and the Gateway's
+   * `pluginDirs`): {@link loadConfig} passes the --config folders and the folders of --config files.
+   */
+  readonly configDirs?: readonly string[];
 }
 
 /** Options for {@link loadConfig}. */
@@ -56,7 +63,11 @@ export interface LoadOptions extends ConfigOverrides {
 export function loadConfig(paths: readonly string[] | string, overrides: LoadOptions = {}): LoadResult {
   const { cwd, ...flags } = overrides;
   const read = readConfigSources(typeof paths === 'string' ? [paths] : paths, cwd);
-  const result = loadConfigFromSources(read.sources, flags, { checkPluginFiles: true });
+  const configDirs = (typeof paths === 'string' ? [paths] : paths).map((p) => {
+    const abs = cwd === undefined ? resolve(p) : resolve(cwd, p);
+    return isDirectory(abs) ? abs : dirname(abs);
+  });
+  const result = loadConfigFromSources(read.sources, flags, { checkPluginFiles: true, configDirs });
   const errors = sortProblems([...read.errors, ...result.errors], read.sources);
   const warnings = sortProblems([...read.warnings, ...result.warnings], read.sources);
   const { config, ...rest } = result;
@@ -106,4 +117,12 @@ function sortProblems(problems: WasmgateError[], sources: readonly ConfigSource[
       (a.location?.line ?? 0) - (b.location?.line ?? 0) ||
       (a.location?.col ?? 0) - (b.location?.col ?? 0),
   );
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }

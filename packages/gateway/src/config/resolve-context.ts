@@ -19,6 +19,12 @@ export class ResolveContext {
   readonly checkPluginFiles: boolean;
   /** Absolute paths of the local plugin files named, in manifest order. */
   readonly pluginFiles = new Set<string>();
+  /**
+   * Where local plugin files may be (resolve-plugins.ts checks): the config folders (--config
+   * folders, the folders of --config files; a manifest's own folder is always allowed) and the
+   * Gateway's `pluginDirs`; `strict` (pluginDirs set) confines absolute paths too.
+   */
+  pluginRoots: { readonly configDirs: readonly string[]; readonly pluginDirs?: readonly string[] } = { configDirs: [] };
 
   constructor(broken: Iterable<string>, checkPluginFiles = false) {
     this.#broken = new Set(broken);

@@ -8,6 +8,7 @@ import type { SourceLocation } from '@wasmgate/host';
 import { formatHostPort, parseHostPort } from './address.js';
 import { ENVOY_DEFAULT_FORMAT, parseFormatString, parseJsonFormat, type AccessLogFormat } from './access-log-format.js';
 import { configError } from './errors.js';
+import { resolveAdminSecurity } from './resolve-admin.js';
 import { linePos } from './parse.js';
 import { locate } from './locate.js';
 import type { ResolveContext } from './resolve-context.js';
@@ -77,6 +78,7 @@ export function resolveGateway(m: GatewayManifest | undefined, overrides: Config
     listen,
     admin,
     ...(listenTls ? { listenTls } : {}),
+    ...resolveAdminSecurity(m, admin, overrides, ctx),
     ...(accessLog !== undefined ? { accessLog } : {}),
     ...(accessLogFormat !== undefined ? { accessLogFormat } : {}),
     limits: {

@@ -3,8 +3,8 @@
  * the filter-chain order.
  * @module
  */
-import { accessSync, constants, statSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { accessSync, constants, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parseOciRef } from '../plugins/sources/oci-ref.js';
 import { locate } from './locate.js';
 import { buildPluginConfigJson, qualifyIngress } from './plugin-config-json.js';
@@ -57,7 +57,11 @@ function resolvePlugin(m: PluginManifest, ingresses: ReadonlySet<string>, ctx: R
       ctx.warn('WG_CONFIG_IGNORED', m, ['spec', 'url'], `"${spec.url}" has no scheme, so wasmgate reads it as a local file; Istio and Higress would pull it as oci://${spec.url}`,
         `Write oci://${spec.url} to pull the image, or file://${spec.url} to silence this warning.`);
     }
-    if (source.resolvedPath !== undefined) {
+    const outside = source.resolvedPath !== undefined ? outsideRoots(source.resolvedPath, spec.url, m.parsed.file, ctx) : undefined;
+    if (outside !== undefined) {
+      ctx.error('WG_CONFIG_PLUGIN_PATH', m, ['spec', 'url'], outside.message, outside.hint);
+      missingFile = true;
+    } else if (source.resolvedPath !== undefined) {
       ctx.pluginFiles.add(source.resolvedPath);
       const why = ctx.checkPluginFiles && !source.looksLikeOci ? unreadableFile(source.resolvedPath) : undefined;
       if (why !== undefined) {
@@ -229,6 +233,50 @@ function checkDomain(m: PluginManifest, path: (string | number)[], domain: strin
   if (DOMAIN.test(domain) && !(domain.startsWith('*.') && domain.endsWith('.*'))) return;
   ctx.error('WG_CONFIG_INVALID', m, path, `"${domain}" is not a domain: write an exact host, "*.suffix" or "prefix.*" (DNS labels, no empty label, no port, no spaces)`,
     'Examples: example.com, *.example.com, api.*');
+}
+
+/**
+ * Why a local plugin path is not allowed (undefined when it is). A relative path must stay inside
+ * the manifest's folder, a --config folder or a `pluginDirs` folder ("../" cannot climb out); an
+ * absolute path is the author's explicit choice and allowed, until the Gateway sets `pluginDirs`:
+ * then every path (symlinks followed, when files are checked) must be inside one of those folders.
+ * docs/RATIONALE.md says why.
+ */
+function outsideRoots(path: string, url: string, manifest: string, ctx: ResolveContext): { message: string; hint: string } | undefined {
+  const own = dirname(manifest);
+  const { configDirs, pluginDirs } = ctx.pluginRoots;
+  const roots = [own, ...configDirs, ...(pluginDirs ?? [])];
+  let written = url.replace(/^file:\/\/(localhost(?=\/))?/i, '');
+  try {
+    written = decodeURIComponent(written);
+  } catch {
+    // As written.
+  }
+  const strict = pluginDirs !== undefined;
+  if (!strict && isAbsolute(written)) return undefined;
+  const inside = (p: string, root: string) => {
+    const rel = relative(root, p);
+    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  };
+  let ok = roots.some((r) => inside(path, r));
+  if (ok && strict && ctx.checkPluginFiles) {
+    // A symlink inside an allowed folder must not lead out of them.
+    const real = (p: string) => {
+      try {
+        return realpathSync(p);
+      } catch {
+        return p;
+      }
+    };
+    const target = real(path);
+    ok = roots.some((r) => inside(target, real(r)));
+  }
+  if (ok) return undefined;
+  const where = strict ? `outside the config folder ${own} and the Gateway's pluginDirs` : `outside the config folder ${own} (the relative path climbs out of it)`;
+  return {
+    message: `plugin file ${path} is ${where}`,
+    hint: `Move the plugin into ${own}, or add its folder to the Gateway's pluginDirs (pluginDirs: ["${dirname(path)}"]).`,
+  };
 }
 
 /** Why a local plugin file cannot be loaded, or undefined when it can. */

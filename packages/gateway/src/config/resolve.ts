@@ -8,6 +8,7 @@ import { configError } from './errors.js';
 import { locate } from './locate.js';
 import { formatWhere, identityKey, ResolveContext } from './resolve-context.js';
 import { resolveGateway } from './resolve-gateway.js';
+import { pluginDirsOf } from './resolve-admin.js';
 import { resolvePlugins } from './resolve-plugins.js';
 import { resolveRoutes } from './resolve-routes.js';
 import { resolveMcpBridges } from './resolve-mcp-bridge.js';
@@ -30,7 +31,7 @@ export function resolveConfig(
   documents: readonly ValidateResult[],
   sources: readonly string[],
   overrides: ConfigOverrides = {},
-  options: { readonly checkPluginFiles?: boolean } = {},
+  options: { readonly checkPluginFiles?: boolean; readonly configDirs?: readonly string[] } = {},
 ): ResolveResult {
   const broken = documents.filter((d) => !d.manifest && d.identity).map((d) => d.identity!);
   const ctx = new ResolveContext(broken.map((i) => identityKey(i.kind, i.namespace, i.name)), options.checkPluginFiles === true);
@@ -43,6 +44,8 @@ export function resolveConfig(
   const ingressNames = new Set(
     documents.flatMap((d) => (d.identity?.kind === 'Ingress' ? [`${d.identity.namespace}/${d.identity.name}`] : [])),
   );
+  const pluginDirs = pluginDirsOf(of('Gateway')[0], overrides);
+  ctx.pluginRoots = { configDirs: options.configDirs ?? [], ...(pluginDirs ? { pluginDirs } : {}) };
   const plugins = resolvePlugins(of('WasmPlugin'), ingressNames, ctx);
   const gateway = resolveGateway(of('Gateway')[0], overrides, ctx);
   const tls = resolveTls(of('Ingress'), of('Secret'), ctx);

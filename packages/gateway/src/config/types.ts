@@ -35,6 +35,12 @@ export interface GatewaySettings {
   readonly listen: HostPort;
   /** Admin listener (health, reload, stats). @default 127.0.0.1:15000 */
   readonly admin: HostPort;
+  /** More Host header values the admin listener answers, lowercase (`name` or `name:port`); see admin/guard.ts. */
+  readonly adminAllowedHosts?: readonly string[];
+  /** Absolute path of the file holding the admin bearer token (`WASMGATE_ADMIN_TOKEN` wins). */
+  readonly adminTokenFile?: string;
+  /** Absolute folders local plugin files may be in besides the config folders; set = absolute paths are confined too. */
+  readonly pluginDirs?: readonly string[];
   /** HTTPS data-plane listener (HTTP/2 by ALPN, HTTP/1.1); absent = none. Certificates: `Config.tls`. */
   readonly listenTls?: HostPort;
   /** `stdout`, or an absolute file path (relative paths are resolved against the declaring file). */
@@ -297,6 +303,11 @@ export interface ConfigOverrides {
   readonly listen?: string;
   /** `host:port` for the admin listener. */
   readonly admin?: string;
+  /**
+   * Folders local plugin files may be in besides the config folders (added to the Gateway's
+   * `pluginDirs`; setting it confines absolute paths too). For embedders and `wasmgate run`.
+   */
+  readonly pluginDirs?: readonly string[];
   /** `host:port` for the HTTPS data-plane listener (`--listen-tls`). */
   readonly listenTls?: string;
   /** Data-plane worker threads (`--workers`). */

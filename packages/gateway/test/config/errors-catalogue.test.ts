@@ -18,8 +18,8 @@ function documentedConfigCodes(): string[] {
   return [...section.matchAll(/^### `(WG_[A-Z_]+)`/gm)].map((m) => m[1]!);
 }
 
-test('the config catalogue has 12 codes (adding one means documenting it; never reuse one)', () => {
-  assert.equal(Object.keys(CONFIG_ERRORS).length, 12);
+test('the config catalogue has 15 codes (adding one means documenting it; never reuse one)', () => {
+  assert.equal(Object.keys(CONFIG_ERRORS).length, 15);
 });
 
 test('every config code is documented, and every documented config code exists', () => {

@@ -58,7 +58,8 @@ test('urls: file paths resolve against the declaring file; other schemes are rec
     'oci://registry.example.com/plugins/p:1.0.0',
   ];
   const text = urls.map((u, i) => plugin(`p${i}`, '').replace(/url: .*/, `url: "${u}"`)).join('');
-  const c = mustLoad(text);
+  // ../plugins climbs out of the config folder: allowed here by pluginDirs (else WG_CONFIG_PLUGIN_PATH).
+  const c = mustLoad(text, { pluginDirs: ['/virtual/plugins', '/abs'] });
   assert.deepEqual(c.plugins.map((p) => [p.url, p.scheme, p.resolvedPath]), [
     ['file:///abs/p.wasm', 'file', '/abs/p.wasm'],
     ['file://rel/p.wasm', 'file', '/virtual/config/rel/p.wasm'],

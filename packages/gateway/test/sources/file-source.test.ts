@@ -40,7 +40,7 @@ describe('file:// and plain-path plugin source', () => {
   test('missing file, directory, and non-Wasm file are named errors', async () => {
     await rejectsWithCode(fetchPlugin('plugins/absent.wasm', { baseDir: dir, pluginName: 'x' }), 'WG_SOURCE_FILE', /plugin "x" \(plugins\/absent\.wasm\): cannot read .*absent\.wasm: no such file/);
     await rejectsWithCode(fetchPlugin(join(dir, 'plugins')), 'WG_SOURCE_FILE', /is a directory/);
-    await rejectsWithCode(fetchPlugin(join(dir, 'plugins', 'readme.txt')), 'WG_SOURCE_NOT_WASM', /not a WebAssembly module \(8 bytes, starts with "not wasm"\)/);
+    await rejectsWithCode(fetchPlugin(join(dir, 'plugins', 'readme.txt')), 'WG_SOURCE_NOT_WASM', /not a WebAssembly module \(8 bytes, text\)/);
   });
 
   test('unknown schemes and empty URLs are WG_SOURCE_BAD_URL', async () => {

@@ -12,6 +12,9 @@ export const GatewaySpecSchema = Strict({
   listen: Type.Optional(NonEmpty({ description: 'data-plane "host:port" (default 127.0.0.1:8080)' })),
   admin: Type.Optional(NonEmpty({ description: 'admin "host:port" (default 127.0.0.1:15000)' })),
   listenTls: Type.Optional(NonEmpty({ description: 'HTTPS data-plane "host:port" (no default: no TLS listener); certificates from Ingress spec.tls' })),
+  adminAllowedHosts: Type.Optional(Names('more Host header values the admin listener answers ("name", or "name:port"); see docs/config.md#admin-security')),
+  adminTokenFile: Type.Optional(NonEmpty({ description: 'file holding the admin bearer token (WASMGATE_ADMIN_TOKEN wins); required for POST, /config_dump and /stats.json' })),
+  pluginDirs: Type.Optional(Names('folders local plugin files may also be in (relative to this file); setting it confines absolute paths too')),
   accessLog: Type.Optional(Type.Union([
     NonEmpty({ description: '"stdout" or a file path' }),
     Strict({

@@ -47,12 +47,33 @@ export function isWasm(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && bytes[0] === 0x00 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d;
 }
 
-/** Throws WG_SOURCE_NOT_WASM, showing the first bytes, unless the bytes are a Wasm module. */
+/**
+ * What kind of non-Wasm bytes these are, from well-known signatures only. Never the bytes
+ * themselves: a plugin path or URL may name any file, and errors are shown on the admin API.
+ */
+export function describeBytes(bytes: Uint8Array): string {
+  const b = bytes;
+  const at = (i: number, ...xs: number[]) => xs.every((x, j) => b[i + j] === x);
+  if (b.length === 0) return 'empty';
+  if (at(0, 0x00, 0x61, 0x73, 0x6d)) return 'a truncated WebAssembly module';
+  if (at(0, 0x1f, 0x8b)) return 'gzip data';
+  if (at(0, 0x50, 0x4b, 0x03, 0x04)) return 'a zip archive';
+  if (at(257, 0x75, 0x73, 0x74, 0x61, 0x72)) return 'a tar archive';
+  if (at(0, 0x7f, 0x45, 0x4c, 0x46)) return 'an ELF executable';
+  if (at(0, 0x28, 0xb5, 0x2f, 0xfd)) return 'zstd data';
+  const head = b.subarray(0, 512);
+  const text = head.every((c) => c === 9 || c === 10 || c === 13 || (c >= 0x20 && c !== 0x7f));
+  if (!text) return 'binary data';
+  const start = Buffer.from(head).toString('latin1').trimStart().slice(0, 15).toLowerCase();
+  if (start.startsWith('<!doctype html') || start.startsWith('<html')) return 'an HTML page';
+  if (start.startsWith('<')) return 'XML or HTML text';
+  if (start.startsWith('{') || start.startsWith('[')) return 'JSON text';
+  if (start.startsWith('(module')) return 'WebAssembly text (.wat), not a binary module';
+  return 'text';
+}
+
+/** Throws WG_SOURCE_NOT_WASM, with the size and kind of the bytes (never the bytes), unless they are a Wasm module. */
 export function assertWasm(bytes: Uint8Array, ctx: SourceContext, what = 'the fetched file'): void {
   if (isWasm(bytes)) return;
-  const head = Buffer.from(bytes.subarray(0, 16));
-  const printable = head.toString('latin1').replace(/[^\x20-\x7e]/g, '.');
-  throw sourceError('WG_SOURCE_NOT_WASM', ctx, `${what} is not a WebAssembly module (${bytes.length} bytes, starts with "${printable}")`, {
-    details: [`first bytes: ${head.toString('hex')}`],
-  });
+  throw sourceError('WG_SOURCE_NOT_WASM', ctx, `${what} is not a WebAssembly module (${bytes.length} bytes, ${describeBytes(bytes)})`);
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { defineErrors, registerErrors, WasmgateError, type WasmgateErrorOptions } from '@wasmgate/host';
+import { redactUrl } from '../../redact.js';
 
 // ---------------------------------------------------------------------------------------------
 // Plugin sources (WG_SOURCE_*)
@@ -86,13 +87,7 @@ export interface SourceContext {
 }
 
 /** Masks the password in `scheme://user:pass@host/...` (or a bare token), so errors never print secrets. */
-export function redactUrl(url: string): string {
-  // `user:password@` keeps the user; a lone `token@` is all secret.
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@]*)@/i, (_m, scheme: string, userinfo: string) => {
-    const colon = userinfo.indexOf(':');
-    return `${scheme}${colon > 0 ? `${userinfo.slice(0, colon)}:***` : '***'}@`;
-  });
-}
+export { redactUrl };
 
 /**
  * Builds a source error whose message starts with the plugin and URL, e.g.
