@@ -53,7 +53,7 @@ export class Generation {
     this.plugins = plugins;
     this.skipped = skipped;
     this.loadedAt = new Date().toISOString();
-    this.upstream = new Upstream();
+    this.upstream = new Upstream(config.gateway.upstreamPool);
   }
 
   /**

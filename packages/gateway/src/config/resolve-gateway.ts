@@ -33,6 +33,8 @@ export const GATEWAY_DEFAULTS = Object.freeze({
   // A Go VM starts in 20–40 ms; configure may parse a large configuration.
   startTimeoutMs: 10000,
   drainTimeoutMs: 10000,
+  maxConnections: 256,
+  maxPendingRequests: 1024,
 } as const);
 
 /** Builds the gateway settings; `m` is the one Gateway manifest, if any. */
@@ -91,6 +93,16 @@ export function resolveGateway(m: GatewayManifest | undefined, overrides: Config
     ...(overrides.workers !== undefined ? { workers: overrides.workers } : spec.workers !== undefined ? { workers: spec.workers } : {}),
     drainTimeoutMs: spec.drainTimeoutMs ?? GATEWAY_DEFAULTS.drainTimeoutMs,
     upstreamTimeoutMs: spec.upstreamTimeoutMs ?? GATEWAY_DEFAULTS.upstreamTimeoutMs,
+    edge: {
+      useRemoteAddress: spec.edge?.useRemoteAddress ?? true,
+      xffNumTrustedHops: spec.edge?.xffNumTrustedHops ?? 0,
+      preserveRequestId: spec.edge?.preserveRequestId ?? true,
+      stripEnvoyHeaders: spec.edge?.stripEnvoyHeaders ?? true,
+    },
+    upstreamPool: {
+      maxConnections: spec.upstreamPool?.maxConnections ?? GATEWAY_DEFAULTS.maxConnections,
+      maxPendingRequests: spec.upstreamPool?.maxPendingRequests ?? GATEWAY_DEFAULTS.maxPendingRequests,
+    },
     ...(spec.imagePullSecret !== undefined ? { imagePullSecret: path(spec.imagePullSecret) } : {}),
     insecureRegistries: [...(spec.insecureRegistries ?? [])],
     logLevel: spec.logLevel ?? GATEWAY_DEFAULTS.logLevel,

@@ -29,6 +29,29 @@ export interface GatewayLimits {
   readonly startTimeoutMs: number;
 }
 
+/**
+ * How the gateway treats request headers as the edge proxy (Gateway `edge`; Envoy's
+ * use_remote_address, xff_num_trusted_hops, preserve_external_request_id).
+ */
+export interface EdgeSettings {
+  /** Append the client's address to X-Forwarded-For. @default true */
+  readonly useRemoteAddress: boolean;
+  /** Proxies in front of the gateway whose X-Forwarded-Proto is believed; 0 = overwrite it. @default 0 */
+  readonly xffNumTrustedHops: number;
+  /** Keep a client-sent x-request-id (else every request gets a new one). @default true */
+  readonly preserveRequestId: boolean;
+  /** Drop client-sent `x-envoy-*` request headers. @default true */
+  readonly stripEnvoyHeaders: boolean;
+}
+
+/** Upstream connections per endpoint and worker, and the queue of requests waiting for one. */
+export interface UpstreamPoolSettings {
+  /** Connections to one endpoint (per worker). @default 256 */
+  readonly maxConnections: number;
+  /** Requests waiting for a connection to one endpoint; beyond it: 503 WG_PROXY_UPSTREAM_OVERFLOW. @default 1024 */
+  readonly maxPendingRequests: number;
+}
+
 /** Listener-level settings from the optional `wasmgate.io/v1alpha1` `Gateway` (defaults when absent). */
 export interface GatewaySettings {
   /** Data-plane listener. @default 127.0.0.1:8080 */
@@ -54,6 +77,10 @@ export interface GatewaySettings {
   readonly drainTimeoutMs: number;
   /** Per-request upstream timeout. @default 15000 */
   readonly upstreamTimeoutMs: number;
+  /** Request headers at the edge. */
+  readonly edge: EdgeSettings;
+  /** Upstream connection pool and pending-request queue. */
+  readonly upstreamPool: UpstreamPoolSettings;
   /** Absolute path of a docker `config.json` used for OCI pulls. */
   readonly imagePullSecret?: string;
   /** Registries (`host:port`) that may be reached over plain HTTP. */

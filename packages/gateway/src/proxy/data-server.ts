@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Generation } from '../generation.js';
+import { onClientError } from './client-error.js';
 import { handleExchange } from './exchange.js';
 import { observeExchange } from './traffic-stats.js';
 
@@ -32,10 +33,7 @@ export function createDataServer(
 ): Server {
   const server = createServer({ keepAlive: true, requireHostHeader: false }, dataRequestHandler(current, accessLog, before));
   server.keepAliveTimeout = 60_000;
-  // Malformed HTTP from one client answers 400 on that connection only.
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
-    else socket.destroy();
-  });
+  // Malformed HTTP from one client answers 400 on that connection only (after what it is still owed).
+  server.on('clientError', onClientError);
   return server;
 }

@@ -22,6 +22,18 @@ export const PROXY_ERRORS = defineErrors({
     summary: 'A FAIL_CLOSE plugin of the route could not be loaded or its VM failed (503).',
     hint: 'See the gateway log and /config_dump for the plugin error; FAIL_OPEN skips a failed plugin instead.',
   },
+  WG_PROXY_BAD_REQUEST: {
+    summary: 'The request head breaks HTTP/1.1 framing rules the gateway enforces: no Host (HTTP/1.1) or more than one (400).',
+    hint: 'Send exactly one Host header (RFC 9112 §3.2); the connection is closed after this answer.',
+  },
+  WG_PROXY_UPSTREAM_OVERFLOW: {
+    summary: 'Every pooled connection to the upstream endpoint was busy and its pending-request queue was full (503).',
+    hint: 'Raise spec.upstreamPool.maxConnections or maxPendingRequests on the Gateway, or add endpoints to the Service.',
+  },
+  WG_PROXY_UPSTREAM_PROTOCOL: {
+    summary: 'The upstream answered with bytes that are not a valid HTTP/1.1 response (502).',
+    hint: 'Check that the Service port speaks HTTP/1.1 (not TLS, gRPC-only HTTP/2 or another protocol); use tls: true for an HTTPS backend.',
+  },
   WG_PROXY_STREAM_TIMEOUT: {
     summary: 'A plugin paused the request and never resumed it within the stream timeout (504).',
     hint: 'A plugin returned Pause and its callout never answered; check the callout cluster.',

@@ -11,7 +11,9 @@ import {
 } from '@wasmgate/host';
 import { matchRoute, normalizeHost, pickDestination, upstreamRequest } from '../config/match-route.js';
 import type { Config, HostPort, RouteConfig } from '../config/types.js';
-import { outgoingHeaderList, outgoingHeaders, rawHeader, requestHasBody, requestHeaderMap, responseHeaderMap, trailerPairs } from './headers.js';
+import {
+  applyEdgeHeaders, outgoingHeaderList, outgoingHeaders, rawHeader, requestHasBody, requestHeadProblem, requestHeaderMap, responseHeaderMap, trailerPairs,
+} from './headers.js';
 import type { Upstream, UpstreamCall, UpstreamSocket } from './upstream.js';
 import { accessLogFormatter } from './access-log.js';
 import { startObservation } from '../observability/exchange-observer.js';
@@ -42,7 +44,7 @@ const connectionIds = new WeakMap<object, number>();
 export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: ExchangeContext): void {
   const started = Date.now();
   const headers = requestHeaderMap(req);
-  if (!headers.has('x-request-id')) headers.add('x-request-id', randomUUID());
+  applyEdgeHeaders(headers, ctx.config.gateway.edge, req.socket.remoteAddress);
   const requestId = headers.get('x-request-id')!;
   /** Metrics (and the trace, when configured) of this exchange. */
   const obs = startObservation(ctx.config, req, headers);
@@ -152,6 +154,17 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
           upstreamFailed('timeout', 504, 'WG_PROXY_UPSTREAM_TIMEOUT', 'upstream request timeout');
         } else if (why === 'closed') {
           if (!upstreamAborted && !finished) upstreamFailed('remote_reset', 502, 'WG_PROXY_UPSTREAM_UNREACHABLE', 'upstream reset');
+        } else if (why === 'overflow') {
+          if (stream.localReply || finished) return;
+          obs.upstreamFailed('connect');
+          hostReply(503, 'WG_PROXY_UPSTREAM_OVERFLOW', 'upstream connection pool and its pending-request queue are full',
+            'upstream_reset_before_response_started{overflow}', UPSTREAM_OVERFLOW);
+        } else if (why === 'protocol') {
+          if (stream.localReply || finished) return;
+          if (!responded) obs.upstreamFailed('connect');
+          const text = 'upstream sent a response that is not valid HTTP';
+          if (responded) upstreamFailed('remote_reset', 502, 'WG_PROXY_UPSTREAM_PROTOCOL', text);
+          else hostReply(502, 'WG_PROXY_UPSTREAM_PROTOCOL', text, 'upstream_reset_before_response_started{protocol_error}', UPSTREAM_PROTOCOL_ERROR);
         } else {
           if (stream.localReply || finished) return;
           if (!responded) obs.upstreamFailed('connect');
@@ -171,7 +184,13 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
       if (!upstream) return;
       if (data.length > 0 && !upstream.write(data)) {
         req.pause();
-        upstream.onDrain(() => req.resume());
+        // Waiting on the upstream (a full socket, or a queue for a pooled connection) is not a plugin
+        // stall: the upstream call has timeouts of its own.
+        clearTimeout(stallTimer);
+        upstream.onDrain(() => {
+          if (!upstreamEnded && !finished) watchStall('request');
+          req.resume();
+        });
       }
       if (eos) endUpstream();
     },
@@ -233,7 +252,9 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
     clusterName: () => route?.clusterName,
     upstream: () => upstreamFacts,
   };
-  const stream = new HttpStream('unavailable' in chain ? [] : chain, sink, {
+  /** A request head refused before routing (Host missing or repeated): no plugin sees it. */
+  const badHead = requestHeadProblem(req);
+  const stream = new HttpStream(badHead !== undefined || 'unavailable' in chain ? [] : chain, sink, {
     facts,
     phaseTiming: obs.phaseTiming,
     propertySet(key, value) {
@@ -273,6 +294,12 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
 
   if ('unavailable' in chain) {
     hostReply(503, 'WG_PROXY_PLUGIN_UNAVAILABLE', chain.unavailable);
+  if (badHead !== undefined) {
+    res.shouldKeepAlive = false;
+    hostReply(400, 'WG_PROXY_BAD_REQUEST', badHead, 'http1.codec_error', DOWNSTREAM_PROTOCOL_ERROR);
+    req.resume();
+    return;
+  }
     req.resume();
     return;
   }
@@ -312,6 +339,11 @@ const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH',
 
 /** Envoy's TrafficDirection OUTBOUND: how Istio (and so Higress) configures gateway listeners. */
 const LISTENER_OUTBOUND = 2n;
+/** Envoy response flags the host's ResponseFlag does not list: DPE, UO and UPE. */
+const DOWNSTREAM_PROTOCOL_ERROR = 0x40000;
+const UPSTREAM_OVERFLOW = 0x80;
+const UPSTREAM_PROTOCOL_ERROR = 0x800000;
+
 
 function peer(ip: string | undefined, port: number | undefined): Peer | undefined {
   return ip === undefined || port === undefined ? undefined : { ip, port };

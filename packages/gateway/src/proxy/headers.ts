@@ -2,19 +2,51 @@
  * Node HTTP ↔ the host's neutral header model: pseudo headers (`:method`, `:path`, `:authority`,
  * `:scheme`, `:status`) plus lower-cased pairs in wire order; hop-by-hop headers never cross.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { HeaderMap } from '@wasmgate/host';
+import type { EdgeSettings } from '../config/types.js';
 
 /** Connection-scoped headers a proxy must not forward (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+
+/**
+ * An absolute-form request target (`http://host[:port]/path?query`, RFC 9112 §3.2.2) split into its
+ * authority and its origin-form path; undefined for any other form (origin, asterisk, authority).
+ */
+export function absoluteForm(target: string): { authority: string; path: string } | undefined {
+  if (target.charCodeAt(0) === 0x2f) return undefined; // '/': origin-form, the usual case
+  const m = /^https?:\/\/([^/?#]*)([^#]*)/i.exec(target);
+  if (!m) return undefined;
+  const authority = m[1]!.slice(m[1]!.lastIndexOf('@') + 1); // userinfo is not part of Host
+  const rest = m[2]!;
+  return { authority, path: rest.startsWith('/') ? rest : `/${rest}` };
+}
+
+/**
+ * Why a request head must be refused with 400 before anything else sees it, or undefined:
+ * RFC 9112 §3.2 — more than one Host, or none on HTTP/1.1 (HTTP/1.0 without Host is allowed: it
+ * routes as an empty authority, i.e. the catch-all rules).
+ */
+export function requestHeadProblem(req: IncomingMessage): string | undefined {
+  let hosts = 0;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') hosts++;
+  if (hosts > 1) return 'the request has more than one Host header';
+  if (hosts === 0 && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) return 'the HTTP/1.1 request has no Host header';
+  return undefined;
+}
 
 /** Request headers as plugins see them: pseudo headers first, then the rest (empty values kept). */
 export function requestHeaderMap(req: IncomingMessage): HeaderMap {
   // Straight into `pairs`: the names are lower-case already, so the constructor's copy is not needed.
   const map = new HeaderMap();
+  // An absolute-form target routes by its path, and its authority replaces Host (RFC 9112 §3.2.2).
+  const url = req.url ?? '/';
+  const absolute = absoluteForm(url);
   map.pairs.push(
-    [':method', req.method ?? 'GET'], [':path', req.url ?? '/'],
-    [':authority', req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? ''],
+    [':method', req.method ?? 'GET'], [':path', absolute?.path ?? url],
+    [':authority', absolute?.authority ?? req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? ''],
     // The TLS listener's sockets (and HTTP/2's, through the compatibility API's proxy) are encrypted.
     [':scheme', (req.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http'],
   );
@@ -26,6 +58,28 @@ export function requestHeaderMap(req: IncomingMessage): HeaderMap {
     map.pairs.push([k, raw[i + 1]!]);
   }
   return map;
+}
+
+/**
+ * What the edge does to a client's request headers before the chain sees them (the Gateway's `edge`,
+ * after Envoy's use_remote_address / xff_num_trusted_hops / preserve_external_request_id):
+ * X-Forwarded-For gets the client address appended, X-Forwarded-Proto is the connection's scheme
+ * unless the client is a trusted hop, `x-envoy-*` headers from the client are dropped, and
+ * `x-request-id` is kept or replaced.
+ */
+export function applyEdgeHeaders(map: HeaderMap, edge: EdgeSettings, remoteAddress: string | undefined): void {
+  if (edge.stripEnvoyHeaders) {
+    let w = 0;
+    for (const p of map.pairs) if (!p[0].startsWith('x-envoy-')) map.pairs[w++] = p;
+    map.pairs.length = w;
+  }
+  if (edge.useRemoteAddress && remoteAddress !== undefined) {
+    const previous = map.getAll('x-forwarded-for').join(',');
+    map.set('x-forwarded-for', previous === '' ? remoteAddress : `${previous},${remoteAddress}`);
+  }
+  // With no trusted hop in front, what the client says about its scheme is not believed.
+  if (edge.xffNumTrustedHops === 0 || !map.has('x-forwarded-proto')) map.set('x-forwarded-proto', map.get(':scheme') ?? 'http');
+  if (!edge.preserveRequestId || !map.get('x-request-id')) map.set('x-request-id', randomUUID());
 }
 
 export function responseHeaderMap(status: number, raw: string[]): HeaderMap {

@@ -31,10 +31,18 @@ export interface UpstreamTarget {
 }
 
 /**
- * Why an upstream call failed: `timeout` (upstreamTimeoutMs passed while waiting), `error` (refused,
- * reset, protocol error), `closed` (the connection ended in the middle of the response body).
+ * Why an upstream call failed: `timeout` (upstreamTimeoutMs passed while waiting, in the pending
+ * queue included), `error` (refused, reset), `protocol` (the upstream's bytes are not HTTP),
+ * `closed` (the connection ended in the middle of the response body), `overflow` (every pooled
+ * connection busy and the pending-request queue full: the call never started).
  */
-export type UpstreamFailure = 'timeout' | 'error' | 'closed';
+export type UpstreamFailure = 'timeout' | 'error' | 'protocol' | 'closed' | 'overflow';
+
+/** Connections per endpoint and the queue of requests waiting for one (the Gateway's `upstreamPool`). */
+export interface UpstreamPoolLimits {
+  readonly maxConnections: number;
+  readonly maxPendingRequests: number;
+}
 
 /** The two ends of the upstream connection a call went out on (`upstream.*` attributes). */
 export interface UpstreamSocket {
@@ -77,18 +85,75 @@ export interface UpstreamCall {
 }
 
 export class Upstream {
-  readonly #http = new HttpAgent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
-  readonly #undici = new UndiciAgent({ connections: 256, pipelining: 1 });
-  readonly #https = new HttpsAgent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
+  readonly #http: HttpAgent;
+  readonly #undici: UndiciAgent;
+  readonly #https: HttpsAgent;
+  readonly #limits: UpstreamPoolLimits;
+  /** Calls in flight and calls waiting, per endpoint (`host:port`, `s` prefix for TLS). */
+  readonly #pools = new Map<string, Pool>();
+
+  constructor(limits: UpstreamPoolLimits = { maxConnections: 256, maxPendingRequests: 1024 }) {
+    this.#limits = limits;
+    const max = limits.maxConnections;
+    this.#http = new HttpAgent({ keepAlive: true, maxSockets: max, maxFreeSockets: Math.min(64, max) });
+    this.#undici = new UndiciAgent({ connections: max, pipelining: 1 });
+    this.#https = new HttpsAgent({ keepAlive: true, maxSockets: max, maxFreeSockets: Math.min(64, max) });
+  }
 
   /**
    * Starts a request. `hasBody` false means the request ended with its headers: it goes through
    * undici. CONNECT and `expect` requests always go through node:http.
+   *
+   * At most `maxConnections` calls per endpoint are in flight (one connection each); the next
+   * `maxPendingRequests` wait in a queue — as Envoy's pending requests — keeping a little of what
+   * the client sends and then pausing it, for at most `timeoutMs` once the request is complete;
+   * beyond the queue the call fails at once with `overflow`. Without the gate, node:http's Agent
+   * queued them itself, unbounded: a queued request's body filled the ClientRequest's buffer, the
+   * client was paused, and the exchange's plugin-stall timer (re-armed only by client data) answered
+   * 504 WG_PROXY_STREAM_TIMEOUT although no plugin had paused anything.
    */
   call(target: UpstreamTarget, hasBody: boolean, events: UpstreamEvents): UpstreamCall {
+    const key = target.tls ? `s${target.host}:${target.port}` : `${target.host}:${target.port}`;
+    let pool = this.#pools.get(key);
+    if (!pool) this.#pools.set(key, (pool = { active: 0, queue: [] }));
+    if (pool.active >= this.#limits.maxConnections && pool.queue.length >= this.#limits.maxPendingRequests) {
+      const refused = new Leased(events, undefined);
+      refused.destroy();
+      events.fail('overflow');
+      return refused;
+    }
+    const leased = new Leased(events, () => this.#release(key, pool));
+    if (pool.active < this.#limits.maxConnections) {
+      pool.active++;
+      leased.start(this.#start(target, hasBody, leased));
+    } else {
+      pool.queue.push(leased);
+      leased.wait(target.timeoutMs, () => {
+        const i = pool.queue.indexOf(leased);
+        if (i >= 0) pool.queue.splice(i, 1);
+      }, () => this.#start(target, hasBody, leased));
+    }
+    return leased;
+  }
+
+  #start(target: UpstreamTarget, hasBody: boolean, events: UpstreamEvents): UpstreamCall {
     if (!hasBody && !target.tls && target.method !== 'CONNECT' && target.headers.expect === undefined) return new UndiciCall(this.#undici, target, events);
     // TLS upstreams (https registries, tls Services) go through node:https, which takes a server name per request.
     return new NodeCall(target.tls ? this.#https : this.#http, target, events);
+  }
+
+  /** A call ended: the first one waiting takes its place. */
+  #release(key: string, pool: Pool): void {
+    const next = pool.queue.shift();
+    if (next) next.begin();
+    else if (--pool.active === 0) this.#pools.delete(key);
+  }
+
+  /** Calls waiting for a connection, over every endpoint (tests, stats). */
+  get pending(): number {
+    let n = 0;
+    for (const p of this.#pools.values()) n += p.queue.length;
+    return n;
   }
 
   /** Closes every connection (the generation has drained) and refuses new calls. */
@@ -96,6 +161,174 @@ export class Upstream {
     this.#http.destroy();
     this.#https.destroy();
     await this.#undici.destroy();
+  }
+}
+
+// ---- the pool gate: in-flight calls per endpoint and the pending queue ----------------------------
+
+/** Request-body bytes a queued call keeps before it pauses the client (node:http's highWaterMark). */
+const QUEUED_BUFFER = 16 * 1024;
+
+interface Pool {
+  active: number;
+  readonly queue: Leased[];
+}
+
+/**
+ * What the exchange holds: the real call once it started (every method forwards), a buffer while it
+ * waits in the queue. It also stands between the real call and the exchange's events, to give the
+ * pool slot back exactly once — when the call ends, fails or is destroyed.
+ */
+class Leased implements UpstreamCall, UpstreamEvents {
+  readonly #events: UpstreamEvents;
+  #release: (() => void) | undefined;
+  #inner: UpstreamCall | undefined;
+  #done = false;
+  // While waiting:
+  #begin: (() => UpstreamCall) | undefined;
+  #leave: (() => void) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  #waitMs = 0;
+  #ended = false;
+  #trailers: Record<string, string> | undefined;
+  #drains: (() => void)[] = [];
+  #paused = false;
+
+  constructor(events: UpstreamEvents, release: (() => void) | undefined) {
+    this.#events = events;
+    this.#release = release;
+  }
+
+  start(inner: UpstreamCall): void {
+    this.#inner = inner;
+  }
+
+  /**
+   * Queued: `begin` starts the real call when a slot frees. As Envoy's route timeout, the wait is
+   * bounded from the moment the request is complete (`end`): `timeoutMs` later the call fails with
+   * `timeout`. While the client is still uploading, up to {@link QUEUED_BUFFER} bytes are kept and
+   * then the client is paused (`write` returns false) until the call starts.
+   */
+  wait(timeoutMs: number, leave: () => void, begin: () => UpstreamCall): void {
+    this.#begin = begin;
+    this.#leave = leave;
+    this.#waitMs = timeoutMs;
+  }
+
+  #armQueueTimeout(): void {
+    this.#timer = setTimeout(() => {
+      if (this.#done || !this.#begin) return;
+      this.#done = true;
+      this.#begin = undefined;
+      this.#release = undefined; // it never held a slot
+      this.#leave?.();
+      this.#events.fail('timeout');
+    }, this.#waitMs);
+    this.#timer.unref();
+  }
+
+  /** A slot is ours now: start, and hand over what was buffered. */
+  begin(): void {
+    clearTimeout(this.#timer);
+    const inner = this.#begin!();
+    this.#inner = inner;
+    this.#begin = undefined;
+    let flowing = true;
+    for (const c of this.#chunks) flowing = inner.write(c);
+    this.#chunks = [];
+    this.#buffered = 0;
+    if (this.#ended) inner.end(this.#trailers);
+    if (this.#paused) inner.pause();
+    const drains = this.#drains.splice(0);
+    for (const fn of drains) {
+      if (flowing) fn();
+      else inner.onDrain(fn);
+    }
+  }
+
+  #free(): void {
+    const release = this.#release;
+    this.#release = undefined;
+    release?.();
+  }
+
+  // UpstreamEvents: from the real call to the exchange.
+  connected(socket: UpstreamSocket): void {
+    this.#events.connected?.(socket);
+  }
+
+  response(status: number, raw: string[]): void {
+    this.#events.response(status, raw);
+  }
+
+  data(chunk: Uint8Array): void {
+    this.#events.data(chunk);
+  }
+
+  end(trailers: [string, string][]): void;
+  end(trailers?: Record<string, string>): void;
+  end(trailers?: [string, string][] | Record<string, string>): void {
+    if (Array.isArray(trailers)) {
+      // UpstreamEvents.end: the response is complete.
+      this.#done = true;
+      this.#free();
+      this.#events.end(trailers);
+      return;
+    }
+    // UpstreamCall.end: the request body is complete.
+    if (this.#inner) this.#inner.end(trailers);
+    else if (!this.#done && !this.#ended) {
+      this.#ended = true;
+      this.#trailers = trailers;
+      this.#armQueueTimeout();
+    }
+  }
+
+  fail(why: UpstreamFailure, code?: string): void {
+    this.#done = true;
+    this.#free();
+    this.#events.fail(why, code);
+  }
+
+  // UpstreamCall: from the exchange to the real call.
+  write(chunk: Uint8Array): boolean {
+    if (this.#inner) return this.#inner.write(chunk);
+    if (this.#done) return false;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    return this.#buffered < QUEUED_BUFFER;
+  }
+
+  onDrain(fn: () => void): void {
+    if (this.#inner) this.#inner.onDrain(fn);
+    else if (!this.#done) this.#drains.push(fn);
+  }
+
+  pause(): void {
+    if (this.#inner) this.#inner.pause();
+    else this.#paused = true;
+  }
+
+  resume(): void {
+    if (this.#inner) this.#inner.resume();
+    else this.#paused = false;
+  }
+
+  destroy(): void {
+    this.#done = true;
+    clearTimeout(this.#timer);
+    if (this.#begin) {
+      // Still waiting: leave the queue; no slot to give back.
+      this.#begin = undefined;
+      this.#release = undefined;
+      this.#leave?.();
+      this.#chunks = [];
+      return;
+    }
+    this.#inner?.destroy();
+    this.#free();
   }
 }
 
@@ -160,7 +393,7 @@ class UndiciCall implements UpstreamCall, Dispatcher.DispatchHandler {
     if (this.#done) return;
     this.#done = true;
     const code = (err as { code?: string }).code;
-    this.#events.fail(TIMEOUT_CODES.has(code ?? '') ? 'timeout' : 'error', code);
+    this.#events.fail(TIMEOUT_CODES.has(code ?? '') ? 'timeout' : isParseError(code) ? 'protocol' : 'error', code);
   }
 
   /** The socket undici writes this request on (from its diagnostics channel, below). */
@@ -206,6 +439,11 @@ subscribe('undici:client:sendHeaders', (message) => {
   if (handler instanceof UndiciCall) handler.connected(socket);
 });
 
+/** llhttp's error codes (node:http and undici both use them): the upstream's bytes are not HTTP. */
+function isParseError(code: string | undefined): boolean {
+  return code !== undefined && code.startsWith('HPE_');
+}
+
 function latin1(x: unknown): string {
   return Buffer.isBuffer(x) ? x.toString('latin1') : String(x);
 }
@@ -233,7 +471,7 @@ class NodeCall implements UpstreamCall {
       if (!this.#destroyed) events.fail('timeout');
     });
     req.on('error', (err: Error & { code?: string }) => {
-      if (!this.#destroyed) events.fail('error', err.code);
+      if (!this.#destroyed) events.fail(isParseError(err.code) ? 'protocol' : 'error', err.code);
     });
     req.on('socket', (socket) => {
       const report = () => {

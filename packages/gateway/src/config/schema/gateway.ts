@@ -35,6 +35,20 @@ export const GatewaySpecSchema = Strict({
   workers: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'data-plane worker threads (default: the number of CPUs)' })),
   drainTimeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 2147483647, description: 'how long shutdown waits for in-flight requests (default 10000)' })),
   upstreamTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'default 15000' })),
+  edge: Type.Optional(
+    Strict({
+      useRemoteAddress: Type.Optional(Type.Boolean({ description: 'append the client address to X-Forwarded-For (default true)' })),
+      xffNumTrustedHops: Type.Optional(Type.Integer({ minimum: 0, maximum: 64, description: 'trusted proxies in front; 0 = X-Forwarded-Proto is overwritten (default 0)' })),
+      preserveRequestId: Type.Optional(Type.Boolean({ description: 'keep a client-sent x-request-id (default true)' })),
+      stripEnvoyHeaders: Type.Optional(Type.Boolean({ description: 'drop client-sent x-envoy-* headers (default true)' })),
+    }),
+  ),
+  upstreamPool: Type.Optional(
+    Strict({
+      maxConnections: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'connections per upstream endpoint and worker (default 256)' })),
+      maxPendingRequests: Type.Optional(Type.Integer({ minimum: 0, maximum: 1048576, description: 'requests waiting for a connection, per endpoint and worker (default 1024)' })),
+    }),
+  ),
   imagePullSecret: Type.Optional(NonEmpty({ description: 'path of a docker config.json' })),
   insecureRegistries: Type.Optional(Names('registries reached over plain HTTP, "host:port"')),
   logLevel: Type.Optional(Enum(['trace', 'debug', 'info', 'warn', 'error', 'critical'])),
