@@ -24,8 +24,11 @@ export function redactUrl(text: string): string {
   });
 }
 
-/** Header names whose values are credentials. */
-const SECRET_HEADERS = /\b(authorization|proxy-authorization|cookie|set-cookie|x-api-key|x-auth-token)(\s*[:=]\s*)("?)([^"\r\n]+)\3/gi;
+/**
+ * Header names whose values are credentials, as `Name: value` or `name=value` in text: a cookie to
+ * the end of the line (or closing quote), any other an optional scheme word and one token.
+ */
+const SECRET_HEADERS = /\b(authorization|proxy-authorization|x-api-key|x-auth-token|set-cookie|cookie)(\s*[:=]\s*)("?)((?<=(?:cookie)\s*[:=]\s*"?)[^"\r\n]+|(?:(?:basic|bearer|digest|negotiate)\s+)?[^\s"',;&]+)/gi;
 
 /** JSON field names whose string values are secrets (compared without case, `-` and `_`). */
 const SECRET_KEY = /^(authorization|proxyauthorization|cookie|setcookie|password|passwd|pwd|secret|clientsecret|token|accesstoken|refreshtoken|identitytoken|registrytoken|bearer|auth|apikey|xapikey|xauthtoken|privatekey|admintoken)$/;
@@ -44,7 +47,7 @@ export function redactText(text: string): string {
   return redactUrl(text).replace(PEM_KEY, (_m, kind: string) => `-----BEGIN ${kind}PRIVATE KEY----- ${MASK} -----END ${kind}PRIVATE KEY-----`).replace(SECRET_HEADERS, (_m, name: string, sep: string, q: string, value: string) => {
     // `Authorization: Bearer x` keeps the scheme word, which says what kind of credential it was.
     const scheme = /^(basic|bearer|digest|negotiate)\s+/i.exec(value)?.[0] ?? '';
-    return `${name}${sep}${q}${scheme}${MASK}${q}`;
+    return `${name}${sep}${q}${scheme}${MASK}`;
   });
 }
 
