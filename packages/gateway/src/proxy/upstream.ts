@@ -393,7 +393,9 @@ class UndiciCall implements UpstreamCall, Dispatcher.DispatchHandler {
     if (this.#done) return;
     this.#done = true;
     const code = (err as { code?: string }).code;
-    this.#events.fail(TIMEOUT_CODES.has(code ?? '') ? 'timeout' : isParseError(code) ? 'protocol' : 'error', code);
+    // undici's HTTPParserError often has no code (llhttp's "Expected HTTP/"): its name tells.
+    const protocol = isParseError(code) || err.name === 'HTTPParserError';
+    this.#events.fail(TIMEOUT_CODES.has(code ?? '') ? 'timeout' : protocol ? 'protocol' : 'error', code);
   }
 
   /** The socket undici writes this request on (from its diagnostics channel, below). */

@@ -20,6 +20,8 @@ test('without a Gateway every setting has its default', () => {
     limits: { requestBodyBufferBytes: 1048576, responseBodyBufferBytes: 1048576, maxMemoryMiB: 1024, callTimeoutMs: 1000, startTimeoutMs: 10000 },
     drainTimeoutMs: 10000,
     upstreamTimeoutMs: 15000,
+    edge: { useRemoteAddress: true, xffNumTrustedHops: 0, preserveRequestId: true, stripEnvoyHeaders: true },
+    upstreamPool: { maxConnections: 256, maxPendingRequests: 1024 },
     insecureRegistries: [],
     logLevel: 'info',
   });
@@ -34,6 +36,8 @@ test('every Gateway field is read; relative paths resolve against the manifest',
   workers: 3
   drainTimeoutMs: 0
   upstreamTimeoutMs: 2500
+  edge: {useRemoteAddress: false, xffNumTrustedHops: 2, preserveRequestId: false, stripEnvoyHeaders: false}
+  upstreamPool: {maxConnections: 8, maxPendingRequests: 0}
   imagePullSecret: ../secrets/config.json
   insecureRegistries: ["localhost:5000"]
   logLevel: trace`));
@@ -45,6 +49,8 @@ test('every Gateway field is read; relative paths resolve against the manifest',
     workers: 3,
     drainTimeoutMs: 0,
     upstreamTimeoutMs: 2500,
+    edge: { useRemoteAddress: false, xffNumTrustedHops: 2, preserveRequestId: false, stripEnvoyHeaders: false },
+    upstreamPool: { maxConnections: 8, maxPendingRequests: 0 },
     imagePullSecret: '/virtual/secrets/config.json',
     insecureRegistries: ['localhost:5000'],
     logLevel: 'trace',

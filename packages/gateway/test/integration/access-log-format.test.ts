@@ -184,7 +184,8 @@ describe('access log: format "default" is Envoy\'s default format', () => {
     await send(gw.port, { path: '/p?q=1', headers: { host: 'a.test', 'x-request-id': 'def-1', 'user-agent': 'curl/8', 'x-forwarded-for': '10.0.0.1' } });
     await gw.gateway.settle();
     const line = await poll('line', async () => gw.lines[0]);
-    assert.match(line, /^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\] "GET \/p\?q=1 HTTP\/1\.1" 200 - 0 11 \d+ - "10\.0\.0\.1" "curl\/8" "def-1" "a\.test" "127\.0\.0\.1:(\d+)"$/);
+    // X-Forwarded-For as the chain and the access log see it: the client's address appended (Gateway edge.useRemoteAddress).
+    assert.match(line, /^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\] "GET \/p\?q=1 HTTP\/1\.1" 200 - 0 11 \d+ - "10\.0\.0\.1,127\.0\.0\.1" "curl\/8" "def-1" "a\.test" "127\.0\.0\.1:(\d+)"$/);
     assert.equal(line.match(/:(\d+)"$/)![1], String(m.upPort));
   });
 });
