@@ -152,8 +152,6 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
         if (why === 'timeout') {
           obs.upstreamFailed('timeout');
           upstreamFailed('timeout', 504, 'WG_PROXY_UPSTREAM_TIMEOUT', 'upstream request timeout');
-        } else if (why === 'closed') {
-          if (!upstreamAborted && !finished) upstreamFailed('remote_reset', 502, 'WG_PROXY_UPSTREAM_UNREACHABLE', 'upstream reset');
         } else if (why === 'overflow') {
           if (stream.localReply || finished) return;
           obs.upstreamFailed('connect');
@@ -165,6 +163,8 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
           const text = 'upstream sent a response that is not valid HTTP';
           if (responded) upstreamFailed('remote_reset', 502, 'WG_PROXY_UPSTREAM_PROTOCOL', text);
           else hostReply(502, 'WG_PROXY_UPSTREAM_PROTOCOL', text, 'upstream_reset_before_response_started{protocol_error}', UPSTREAM_PROTOCOL_ERROR);
+        } else if (why === 'closed') {
+          if (!upstreamAborted && !finished) upstreamFailed('remote_reset', 502, 'WG_PROXY_UPSTREAM_UNREACHABLE', 'upstream reset');
         } else {
           if (stream.localReply || finished) return;
           if (!responded) obs.upstreamFailed('connect');
@@ -292,14 +292,14 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
   };
   res.on('close', finish);
 
-  if ('unavailable' in chain) {
-    hostReply(503, 'WG_PROXY_PLUGIN_UNAVAILABLE', chain.unavailable);
   if (badHead !== undefined) {
     res.shouldKeepAlive = false;
     hostReply(400, 'WG_PROXY_BAD_REQUEST', badHead, 'http1.codec_error', DOWNSTREAM_PROTOCOL_ERROR);
     req.resume();
     return;
   }
+  if ('unavailable' in chain) {
+    hostReply(503, 'WG_PROXY_PLUGIN_UNAVAILABLE', chain.unavailable);
     req.resume();
     return;
   }
@@ -337,13 +337,13 @@ function pathOnly(p: string): string {
 /** Node error codes that mean no connection was made (Envoy: connection_failure, flag UF). */
 const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
 
-/** Envoy's TrafficDirection OUTBOUND: how Istio (and so Higress) configures gateway listeners. */
-const LISTENER_OUTBOUND = 2n;
 /** Envoy response flags the host's ResponseFlag does not list: DPE, UO and UPE. */
 const DOWNSTREAM_PROTOCOL_ERROR = 0x40000;
 const UPSTREAM_OVERFLOW = 0x80;
 const UPSTREAM_PROTOCOL_ERROR = 0x800000;
 
+/** Envoy's TrafficDirection OUTBOUND: how Istio (and so Higress) configures gateway listeners. */
+const LISTENER_OUTBOUND = 2n;
 
 function peer(ip: string | undefined, port: number | undefined): Peer | undefined {
   return ip === undefined || port === undefined ? undefined : { ip, port };
