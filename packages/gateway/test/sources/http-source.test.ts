@@ -66,7 +66,8 @@ describe('http(s):// plugin source', () => {
   test('HTTP errors and non-Wasm bodies are named', async () => {
     const err = await rejectsWithCode(fetchPlugin(`${server.origin}/missing.wasm`, { pluginName: 'gone' }), 'WG_SOURCE_HTTP_STATUS', /plugin "gone".*HTTP 404/);
     assert.match(err.hint ?? '', /no file at this URL/);
-    await rejectsWithCode(fetchPlugin(`${server.origin}/page`), 'WG_SOURCE_NOT_WASM', /<!doctype html>/);
+    // The kind of the body, never the body (issue 9: errors are shown on the admin API).
+    await rejectsWithCode(fetchPlugin(`${server.origin}/page`), 'WG_SOURCE_NOT_WASM', /not a WebAssembly module \(\d+ bytes, an HTML page\)$/);
   });
 
   test('credentials in the URL are sent as Basic auth and never printed', async () => {

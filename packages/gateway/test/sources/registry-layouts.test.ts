@@ -59,7 +59,7 @@ describe('image layouts (Istio fetcher rules)', { skip: reg.skip ?? false }, () 
       configType: M.unknownConfig,
       layers: [{ mediaType: M.wasmLayer, bytes: text('<html>not a module</html>') }, { mediaType: M.readme, bytes: text('# x') }],
     });
-    await rejectsWithCode(pull('raw/notwasm:1'), 'WG_SOURCE_NOT_WASM', /plugin "layouts".*not a WebAssembly module.*<html>/);
+    await rejectsWithCode(pull('raw/notwasm:1'), 'WG_SOURCE_NOT_WASM', /plugin "layouts".*not a WebAssembly module \(25 bytes, an HTML page\)$/);
   });
 
   test('plugin.wasm that is not Wasm inside the tarball is rejected', async () => {
