@@ -84,3 +84,60 @@ describe('issue 9: the upstream pending-request queue', () => {
     assert.equal((await send(gw.port, { path: '/after' })).status, 200);
   });
 });
+
+describe('issue 9: a queued request times out, and leaves the queue when its client goes', () => {
+  const bag = new Cleanup();
+  let gw: TestGateway;
+  let release: (() => void)[] = [];
+  let seen: string[] = [];
+  before(async () => {
+    // /hold is answered only when the test says so: it keeps the one pooled connection busy.
+    const up = await listenServer(bag, http.createServer((req, res) => {
+      seen.push(req.url ?? '');
+      req.resume();
+      if (req.url === '/hold') release.push(() => res.end('held'));
+      else res.end('ok');
+    }));
+    gw = await startGateway(bag, [
+      service('backend', [`127.0.0.1:${up.port}`]),
+      ingress('all', 'backend'),
+      gatewaySpec({ upstreamTimeoutMs: 1000, upstreamPool: { maxConnections: 1, maxPendingRequests: 1 } }),
+    ]);
+  });
+  after(() => {
+    for (const r of release.splice(0)) r();
+    return bag.run();
+  });
+
+  test('waiting longer than upstreamTimeoutMs → 504 WG_PROXY_UPSTREAM_TIMEOUT; the upstream never sees it', async () => {
+    release = [];
+    seen = [];
+    const held = send(gw.port, { path: '/hold', timeoutMs: 5000 }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    const queued = await send(gw.port, { path: '/queued' });
+    assert.equal(queued.status, 504);
+    assert.equal(queued.headers['x-wasmgate-error'], 'WG_PROXY_UPSTREAM_TIMEOUT');
+    assert.deepEqual(seen, ['/hold']);
+    for (const r of release.splice(0)) r();
+    await held;
+  });
+
+  test('a client that leaves while queued frees its place in the queue', async () => {
+    release = [];
+    seen = [];
+    const held = send(gw.port, { path: '/hold', timeoutMs: 5000 }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    // Queued, then gone before the pool frees.
+    await assert.rejects(send(gw.port, { path: '/gone', timeoutMs: 100 }));
+    await new Promise((r) => setTimeout(r, 50));
+    // The queue has room again: this one waits (no overflow) and is served once /hold ends.
+    const next = send(gw.port, { path: '/next' });
+    await new Promise((r) => setTimeout(r, 50));
+    for (const r of release.splice(0)) r();
+    const r = await next;
+    assert.equal(r.status, 200);
+    await held;
+    assert.deepEqual(seen, ['/hold', '/next']);
+  });
+});
+
