@@ -15,6 +15,10 @@ import type { Manifest } from './validate.js';
 type IngressManifest = Extract<Manifest, { kind: 'Ingress' }>;
 
 export const HIGRESS_PREFIX = 'higress.io/';
+
+/** The `backend-protocol` values Higress accepts. */
+export const BACKEND_PROTOCOLS = ['HTTP', 'HTTPS', 'HTTP2', 'GRPC', 'GRPCS'] as const;
+export type BackendProtocol = (typeof BACKEND_PROTOCOLS)[number];
 export const NGINX_PREFIX = 'nginx.ingress.kubernetes.io/';
 
 /** Read under both prefixes (nginx first, as Higress's `…ASAP` lookups). */
@@ -23,6 +27,7 @@ export const SUPPORTED_BOTH = [
   'canary-weight', 'canary-weight-total', 'rewrite-target', 'use-regex', 'upstream-vhost', 'ignore-path-case', 'match-method',
   // Read by resolve-tls.ts.
   'ssl-redirect', 'force-ssl-redirect', 'auth-tls-secret',
+  'backend-protocol',
 ] as const;
 
 /** Read only under `higress.io/`. */
@@ -41,7 +46,7 @@ export const HIGRESS_UNSUPPORTED = [
   'enable-cors', 'cors-allow-origin', 'cors-allow-methods', 'cors-allow-headers', 'cors-expose-headers', 'cors-allow-credentials', 'cors-max-age',
   'timeout', 'route-limit-rpm', 'route-limit-rps', 'route-limit-burst-multiplier',
   'proxy-next-upstream-tries', 'proxy-next-upstream-timeout', 'proxy-next-upstream',
-  'backend-protocol', 'load-balance', 'upstream-hash-by',
+  'load-balance', 'upstream-hash-by',
   'affinity', 'affinity-mode', 'session-cookie-name', 'session-cookie-path', 'session-cookie-max-age', 'session-cookie-expires',
   'whitelist-source-range', 'blacklist-source-range', 'domain-whitelist-source-range', 'domain-blacklist-source-range',
   'ssl-cipher', 'proxy-ssl-secret', 'proxy-ssl-name', 'proxy-ssl-server-name',
@@ -75,6 +80,8 @@ export interface IngressAnnotations {
   /** Paths are regular expressions (`use-regex`, or `rewrite-target` without `rewrite-path`). */
   readonly useRegex: boolean;
   readonly upstreamVhost?: string;
+  /** `backend-protocol`, upper-cased: GRPC/HTTP2 = HTTP/2 cleartext (prior knowledge), GRPCS = HTTP/2 over TLS (ALPN h2), HTTPS = TLS. */
+  readonly backendProtocol?: BackendProtocol;
   readonly canary?: CanaryAnnotations;
   /** `higress.io/destination` as written, and where. */
   readonly destination?: { readonly text: string; readonly at: PathSegment[] };
@@ -222,6 +229,11 @@ export function parseAnnotations(m: IngressManifest, ctx: ResolveContext): Ingre
   function done(): IngressAnnotations {
     const destination = values.get('destination');
     const upstreamVhost = text('upstream-vhost');
+    const protocolText = text('backend-protocol')?.toUpperCase();
+    const backendProtocol = (BACKEND_PROTOCOLS as readonly string[]).includes(protocolText ?? '') ? protocolText as BackendProtocol : undefined;
+    if (protocolText !== undefined && !backendProtocol) {
+      ctx.warn('WG_CONFIG_IGNORED', m, where.get('backend-protocol')!, `backend-protocol "${protocolText}" is not one of ${BACKEND_PROTOCOLS.join(', ')}; the backend is reached over HTTP/1.1`);
+    }
     return {
       ...(methods ? { methods } : {}),
       headers,
@@ -231,6 +243,7 @@ export function parseAnnotations(m: IngressManifest, ctx: ResolveContext): Ingre
       ...(rewriteTarget !== undefined && rewritePath === undefined ? { rewriteTarget: rewriteTarget.replace(/\\(\d)/g, '$$$1') } : {}),
       useRegex,
       ...(upstreamVhost !== undefined ? { upstreamVhost } : {}),
+      ...(backendProtocol !== undefined && backendProtocol !== 'HTTP' ? { backendProtocol } : {}),
       ...(canary ? { canary } : {}),
       ...(destination ? { destination: { text: destination.value, at: keyPath(destination.key) } } : {}),
       where,

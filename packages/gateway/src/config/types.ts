@@ -204,6 +204,8 @@ export interface RouteConfig {
   readonly tls?: boolean;
   /** TLS server name when it is not the endpoint host. */
   readonly sni?: string;
+  /** `backend-protocol` GRPC/GRPCS/HTTP2: the upstream is spoken to over HTTP/2 (with `tls`: TLS + ALPN h2). */
+  readonly http2?: boolean;
   /**
    * Set when the path is a regular expression (`use-regex`, `rewrite-target`): matched against the
    * whole request path, as Higress's `<path>.*` regex match.

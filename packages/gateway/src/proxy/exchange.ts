@@ -15,6 +15,7 @@ import {
   applyEdgeHeaders, outgoingHeaderList, outgoingHeaders, rawHeader, requestHasBody, requestHeadProblem, requestHeaderMap, responseHeaderMap, trailerPairs,
 } from './headers.js';
 import type { Upstream, UpstreamCall, UpstreamSocket } from './upstream.js';
+import { h2UpstreamFor } from './upstream-h2.js';
 import { accessLogFormatter } from './access-log.js';
 import { startObservation } from '../observability/exchange-observer.js';
 import { tlsFactsOf } from './tls-server.js';
@@ -124,7 +125,8 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
     out.host = target.authority;
     obs.upstreamStart(route.name, route.clusterName, out);
     let noBody = false;
-    upstream = ctx.upstream.call({
+    // backend-protocol GRPC/GRPCS/HTTP2: HTTP/2 to the upstream (upstream-h2.ts).
+    upstream = (route.http2 ? h2UpstreamFor(ctx.upstream) : ctx.upstream).call({
       host: endpoint.host, port: endpoint.port, method: map.get(':method') ?? 'GET', path: target.path,
       ...(route.tls ? { tls: true, ...(route.sni !== undefined ? { servername: route.sni } : {}) } : {}),
       headers: out, timeoutMs: ctx.config.gateway.upstreamTimeoutMs,
@@ -201,6 +203,15 @@ export function handleExchange(req: IncomingMessage, res: ServerResponse, ctx: E
     responseHeaders(map, eos) {
       respHeaders = map;
       status = Number(map.get(':status')) || 502;
+      if (eos && req.httpVersionMajor === 2) {
+        // HTTP/2: writeHead sends a HEADERS frame on its own; ending here puts END_STREAM on it, as a
+        // gRPC Trailers-Only answer needs (grpc-status in the one HEADERS frame).
+        res.statusCode = status;
+        const out = outgoingHeaders(map);
+        for (const k in out) if (out[k] !== undefined) res.setHeader(k, out[k]!);
+        res.end();
+        return;
+      }
       res.writeHead(status, outgoingHeaderList(map));
       if (eos) res.end();
     },
