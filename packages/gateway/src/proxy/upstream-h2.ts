@@ -8,10 +8,16 @@ import http2 from 'node:http2';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Upstream, UpstreamCall, UpstreamEvents, UpstreamTarget } from './upstream.js';
 
-/** An idle HTTP/2 session closes after this long (the generation's Upstream does not know about it). */
+/** An idle HTTP/2 session closes after this long. */
 const SESSION_IDLE_MS = 30_000;
 
 const byUpstream = new WeakMap<Upstream, H2Sessions>();
+
+/** Closes the HTTP/2 sessions of an Upstream (Upstream.close, when its generation has drained). */
+export function closeH2Sessions(upstream: Upstream): void {
+  byUpstream.get(upstream)?.close();
+  byUpstream.delete(upstream);
+}
 
 /** The HTTP/2 sessions that go with one generation's Upstream (its pool gate does not apply to them). */
 export function h2UpstreamFor(upstream: Upstream): H2Sessions {

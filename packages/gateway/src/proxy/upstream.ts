@@ -13,6 +13,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { Agent as UndiciAgent, type Dispatcher } from 'undici';
 import { trailerPairs } from './headers.js';
+import { closeH2Sessions } from './upstream-h2.js';
 
 /** Where and what to send. */
 export interface UpstreamTarget {
@@ -158,6 +159,7 @@ export class Upstream {
 
   /** Closes every connection (the generation has drained) and refuses new calls. */
   async close(): Promise<void> {
+    closeH2Sessions(this);
     this.#http.destroy();
     this.#https.destroy();
     await this.#undici.destroy();
