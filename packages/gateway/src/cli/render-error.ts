@@ -1,6 +1,7 @@
 /** Prints a WasmgateError the way every command does: code, message, details, hint. */
 import { WasmgateError } from '@wasmgate/host';
 import type { CliIo } from './io.js';
+import { redactText } from '../redact.js';
 
 export function renderError(io: CliIo, e: unknown): number {
   if (e instanceof WasmgateError && e.code === 'WG_CLI_USAGE') {
@@ -11,10 +12,11 @@ export function renderError(io: CliIo, e: unknown): number {
     return e.exit;
   }
   if (e instanceof WasmgateError) {
-    io.err(`error ${e.code}: ${e.message}`);
+    // Masked like log lines and the admin API (redact.ts): a config error may quote a URL with a password.
+    io.err(`error ${e.code}: ${redactText(e.message)}`);
     const where = e.formatLocation();
     if (where) io.err(`  at ${where}`);
-    for (const d of e.details) io.err(`  ${d}`);
+    for (const d of e.details) io.err(`  ${redactText(d)}`);
     if (e.hint) io.err(`hint: ${e.hint}`);
     return e.exit;
   }

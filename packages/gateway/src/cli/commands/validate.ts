@@ -10,6 +10,7 @@ import { lookupSpec, type WasmgateError } from '@wasmgate/host';
 import { loadConfig } from '../../config/index.js';
 import type { CommandRunner } from '../io.js';
 import { parseCommand, usageError, usageText } from '../options.js';
+import { redactText } from '../../redact.js';
 import { renderError } from '../render-error.js';
 import { VALIDATE } from '../specs.js';
 
@@ -31,7 +32,8 @@ export function formatReport(errors: readonly WasmgateError[], warnings: readonl
   for (const w of warnings) lines.push(...formatProblem(w, true, options.cwd));
   const files = options.files === undefined ? '' : ` in ${plural(options.files, 'file')}`;
   lines.push(`${plural(errors.length, 'error')}, ${plural(warnings.length, 'warning')}${files}`);
-  return lines.join('\n');
+  // Masked like log lines and the admin API (redact.ts): a message may quote a URL with a password.
+  return redactText(lines.join('\n'));
 }
 
 function formatProblem(e: WasmgateError, warning: boolean, cwd: string | undefined): string[] {
@@ -80,9 +82,9 @@ export interface JsonReport {
 function toJson(e: WasmgateError): JsonProblem {
   return {
     code: e.code,
-    message: e.message,
+    message: redactText(e.message),
     ...(e.hint ? { hint: e.hint } : {}),
-    ...(e.details.length ? { details: e.details } : {}),
+    ...(e.details.length ? { details: e.details.map(redactText) } : {}),
     ...e.location,
   };
 }
