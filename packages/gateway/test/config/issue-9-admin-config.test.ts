@@ -100,3 +100,21 @@ test('a relative plugin path may not climb out of the config folder; absolute pa
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('validate masks a URL password in its report, as text and as JSON', async () => {
+  const { run } = await import('../../src/cli/commands/validate.js');
+  const { captureIo } = await import('./helpers.js');
+  const dir = mkdtempSync(join(tmpdir(), 'wg-issue9-'));
+  try {
+    writeFileSync(join(dir, 'p.yaml'), pluginDoc('http://alice:pw-S3CRET@ho st/x.wasm'));
+    for (const args of [['--config', dir], ['--config', dir, '--json']]) {
+      const io = captureIo(dir);
+      assert.equal(await run(args, io), 2);
+      const text = [...io.stdout, ...io.stderr].join('\n');
+      assert.match(text, /alice:\*\*\*@ho st/);
+      assert.ok(!text.includes('pw-S3CRET'));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
