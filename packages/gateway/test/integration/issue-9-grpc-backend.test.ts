@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { freePort } from '../helpers/daemon.js';
 import { Cleanup, KITCHEN_SINK, gatewaySpec, service, startGateway, wasmPlugin, type Manifest, type TestGateway } from '../helpers/gateway.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wasmgate-grpc-'));
@@ -57,9 +58,15 @@ describe('issue 9: backend-protocol GRPC through the gateway', () => {
       server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
     bag.after(() => new Promise<void>((r) => server.tryShutdown(() => r())));
     const [crt, key] = selfSigned('grpc.test');
+    const dead = await freePort();
     const docs: Manifest[] = [
       gatewaySpec({ listenTls: '127.0.0.1:0' }),
       service('echo', [`127.0.0.1:${port}`]),
+      service('dead', [`127.0.0.1:${dead}`]),
+      {
+        apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'dead', namespace: 'default', annotations: { 'nginx.ingress.kubernetes.io/backend-protocol': 'grpc' } },
+        spec: { rules: [{ host: 'grpc.test', http: { paths: [{ path: '/dead.Dead/', pathType: 'Prefix', backend: { service: { name: 'dead', port: { number: 80 } } } }] } }] },
+      },
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'grpc-cert', namespace: 'default' }, type: 'kubernetes.io/tls', stringData: { 'tls.crt': crt, 'tls.key': key } },
       {
         apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'grpc', namespace: 'default', annotations: { 'higress.io/backend-protocol': 'GRPC' } },
@@ -122,5 +129,14 @@ describe('issue 9: backend-protocol GRPC through the gateway', () => {
     });
     assert.equal(status.code, grpc.status.OK);
     assert.deepEqual(got, [1, 2, 3]);
+  });
+
+  test('a backend that refuses the connection: 503 from the gateway, UNAVAILABLE (14) at the client', async () => {
+    const err = await new Promise<grpc.ServiceError>((resolve) => {
+      client.makeUnaryRequest('/dead.Dead/Call', id, id, Buffer.from('x'), md(), (e) => resolve(e!));
+    });
+    assert.equal(err.code, grpc.status.UNAVAILABLE, err.details);
+    for (let i = 0; i < 50 && !gw.access.some((a) => a.path === '/dead.Dead/Call'); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(gw.access.find((a) => a.path === '/dead.Dead/Call')?.status, 503);
   });
 });

@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
+import { freePort } from '../helpers/daemon.js';
 import { Cleanup, fixture, ingress, send, service, startGateway, startUpstream, wasmPlugin, type TestGateway, type Upstream } from '../helpers/gateway.js';
 
 const raw = { serialize: (b: Buffer) => b, deserialize: (b: Buffer) => b };
@@ -107,5 +108,20 @@ describe('issue 9: gRPC callouts from a plugin to a real gRPC server', () => {
     assert.equal(h.headers['x-grpc-len'], '4, 1');
     assert.equal(h.headers['x-grpc-trailer'], 'last');
     assert.equal(h.headers['x-grpc-status'], '0');
+  });
+
+  test('no connection: the plugin gets proxy_on_grpc_close(14 UNAVAILABLE)', async () => {
+    const dead = await freePort();
+    const gw2 = await startGateway(bag, [
+      service('backend', [`127.0.0.1:${up.port}`]),
+      service('echo', [`127.0.0.1:${dead}`], { aliases: ['grpc'] }),
+      ingress('ok', 'backend', { host: 'ok.test' }),
+      wasmPlugin('grpc-callout', fixture('wat/grpc-callout.wasm'), { wasmgate: { scope: { routes: ['default/ok'] } } }),
+    ]);
+    const r = await send(gw2.port, { path: '/d', headers: { host: 'ok.test' } });
+    assert.equal(r.status, 200, r.body);
+    const h = up.requests.at(-1)!.headers;
+    assert.equal(h['x-grpc-status'], '14');
+    assert.match(String(h['x-grpc-message']), /upstream connect error/);
   });
 });
