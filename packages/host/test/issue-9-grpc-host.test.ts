@@ -142,4 +142,19 @@ describe('issue 9: proxy_grpc_* hostcalls', () => {
     assert.equal(h.call('grpc_call', [...h.scratch.put('grpc'), ...h.scratch.put('s'), ...h.scratch.put('m'), ...bad, 0, 0, 0, out]), WasmResult.BadArgument);
     assert.equal(h.readU32(out), 0x09090909);
   });
+
+  test('service: a serialized GrpcService names its envoy_grpc.cluster_name; anything else is the cluster name itself', async () => {
+    const enc = new TextEncoder();
+    const name = enc.encode('outbound|50051||grpc.default.svc.cluster.local');
+    const envoyGrpc = Uint8Array.of(0x0a, name.length, ...name, 0x12, 1, 0x61); // cluster_name, authority "a"
+    const proto = Uint8Array.of(0x0a, envoyGrpc.length, ...envoyGrpc, 0x1a, 2, 0x08, 5); // envoy_grpc, timeout {seconds: 5}
+    const { h, opened } = await setup();
+    const clusterFor = (service: Uint8Array | string): string => {
+      const out = h.scratch.out();
+      assert.equal(h.call('grpc_call', [...h.scratch.put(service), ...h.scratch.put('s'), ...h.scratch.put('m'), 0, 0, 0, 0, 0, out]), WasmResult.Ok);
+      return opened.at(-1)!.req.cluster;
+    };
+    assert.equal(clusterFor(proto), 'outbound|50051||grpc.default.svc.cluster.local');
+    for (const plain of ['grpc', 'echo', 'outbound|80||echo.default.svc.cluster.local', 'b', 'auth.static']) assert.equal(clusterFor(plain), plain);
+  });
 });

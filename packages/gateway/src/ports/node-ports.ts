@@ -46,7 +46,7 @@ export function createNodePorts(config: Config, logger: Logger, stores: SharedSt
     const endpoint = target && pick(target.endpoints);
     if (!target || !endpoint) {
       logger.log(LogLevel.warn, `[${req.plugin}] ${unary ? 'proxy_grpc_call' : 'proxy_grpc_stream'} to unknown cluster "${req.cluster}"`, {
-        hint: 'declare a wasmgate.io/v1alpha1 Service whose name, namespace or aliases match the cluster (wasmgate takes the service argument as a cluster name, not a serialized GrpcService)',
+        hint: 'declare a wasmgate.io/v1alpha1 Service whose name, namespace or aliases match the cluster (the service argument, or its envoy_grpc.cluster_name)',
       });
       return 'unknown_cluster';
     }

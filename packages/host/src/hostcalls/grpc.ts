@@ -7,11 +7,14 @@
  *   grpc-status and grpc-message.
  * - A stream delivers proxy_on_grpc_receive_initial_metadata (map 4), proxy_on_grpc_receive per
  *   message, proxy_on_grpc_receive_trailing_metadata (map 5), then proxy_on_grpc_close.
+ * - `service` is a serialized envoy.config.core.v3.GrpcService whose envoy_grpc.cluster_name names
+ *   the cluster (Rust/C++ SDKs), or else the cluster name itself (Higress Go plugins).
  * - proxy_grpc_cancel resets the call or stream: no callback follows. proxy_grpc_close cancels a
  *   unary call and half-closes a stream (its answers still arrive). Unknown tokens ⇒ NotFound.
  */
 import { MapType, WasmResult } from '../abi/constants.js';
 import { decodePairs, type HeaderPair } from '../abi/pairs.js';
+import { utf8Decode } from '../abi/utf8.js';
 import type { RootContext } from '../context/root-context.js';
 import type { VmScope } from '../context/scope.js';
 import type { GrpcEvents, GrpcHandle } from '../ports.js';
@@ -45,7 +48,8 @@ function open(
   vm: VmScope, stream: boolean,
   sp: number, sl: number, np: number, nl: number, mp: number, ml: number, hp: number, hl: number, bp: number, bl: number, timeout: number, tokenOut: number,
 ): number {
-  const cluster = vm.memory.string(sp, sl);
+  const serviceArg = vm.memory.copy(sp, sl);
+  const cluster = serviceArg && clusterOf(serviceArg);
   const service = vm.memory.string(np, nl);
   const method = vm.memory.string(mp, ml);
   const md = readMetadata(vm, hp, hl);
@@ -174,4 +178,49 @@ export function proxyGrpcClose(vm: VmScope, token: number): number {
   if (!e.stream) return proxyGrpcCancel(vm, token);
   e.handle!.closeLocal();
   return WasmResult.Ok;
+}
+
+/**
+ * The cluster a `service` argument names: envoy_grpc.cluster_name (field 1.1) when the bytes parse
+ * as a GrpcService protobuf that has one (as Envoy tries the proto first), else the bytes as text.
+ */
+export function clusterOf(bytes: Uint8Array): string {
+  const envoyGrpc = protoField(bytes, 1);
+  const name = envoyGrpc && protoField(envoyGrpc, 1);
+  return utf8Decode(name && name.length > 0 ? name : bytes);
+}
+
+/** The last length-delimited field `n` of a protobuf message, or undefined (absent, or not a valid message). */
+function protoField(b: Uint8Array, n: number): Uint8Array | undefined {
+  let i = 0;
+  let found: Uint8Array | undefined;
+  const varint = (): number | undefined => {
+    let v = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (i >= b.length) return undefined;
+      const x = b[i++]!;
+      v += (x & 0x7f) * 2 ** shift;
+      if ((x & 0x80) === 0) return v;
+    }
+    return undefined;
+  };
+  while (i < b.length) {
+    const key = varint();
+    if (key === undefined || key >>> 3 === 0) return undefined;
+    switch (key & 7) {
+      case 0: if (varint() === undefined) return undefined; break;
+      case 1: i += 8; break;
+      case 5: i += 4; break;
+      case 2: {
+        const len = varint();
+        if (len === undefined || i + len > b.length) return undefined;
+        if (key >>> 3 === n) found = b.subarray(i, i + len);
+        i += len;
+        break;
+      }
+      default: return undefined;
+    }
+    if (i > b.length) return undefined;
+  }
+  return found;
 }
