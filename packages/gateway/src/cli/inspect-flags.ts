@@ -9,7 +9,7 @@ import { usageError, type CommandSpec } from './options.js';
 /** The Proxy-Wasm callbacks `--break-on` knows (`proxy_on_<phase>`). */
 export const BREAK_PHASES = [
   'request_headers', 'request_body', 'request_trailers', 'response_headers', 'response_body', 'response_trailers',
-  'log', 'done', 'delete', 'tick', 'http_call_response', 'grpc_call_response', 'redis_call_response', 'queue_ready',
+  'log', 'done', 'delete', 'tick', 'http_call_response', 'grpc_receive_initial_metadata', 'grpc_receive', 'grpc_receive_trailing_metadata', 'grpc_close', 'redis_call_response', 'queue_ready',
   'context_create', 'vm_start', 'configure', 'foreign_function', 'new_connection', 'downstream_data', 'upstream_data',
 ] as const;
 
