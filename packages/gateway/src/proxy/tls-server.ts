@@ -8,8 +8,9 @@
  * Secret serves the new certificate on new connections without touching the listener. Connections
  * without SNI get the default certificate, which `setDefaultCertificate` updates on each commit.
  */
-import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createSecureServer, createServer, type Http2SecureServer, type Http2Server, type Http2Session, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
 import type { CertificateFacts, TlsFacts } from '@wasmgate/host';
@@ -109,4 +110,62 @@ export function tlsFactsOf(socket: unknown): TlsFacts | undefined {
     tlsFactsCache.set(s, facts);
   }
   return facts;
+}
+
+/** The native handle of an Http2Session (node-internal `kHandle`), for `receive`. */
+function kHandleOf(session: Http2Session): { receive(b: Buffer): void } | undefined {
+  const sym = Object.getOwnPropertySymbols(session).find((x) => x.description === 'kHandle');
+  const h = sym && (session as unknown as Record<symbol, { receive?: unknown }>)[sym];
+  return h && typeof h.receive === 'function' ? (h as { receive(b: Buffer): void }) : undefined;
+}
+
+/** The start of the HTTP/2 connection preface (`PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`); no HTTP/1 method is `PRI`. */
+const H2_PREFACE = Buffer.from('PRI ');
+const SNIFF_TIMEOUT_MS = 60_000;
+
+/**
+ * h2c by prior knowledge on the plain listener: the HTTP/1 server's own connection handling is kept
+ * for every connection whose first bytes are not the HTTP/2 preface; a connection that starts with
+ * it is handed to a node:http2 server running the same request handler. The sniffed bytes are put
+ * back (`unshift`) for whichever side takes the socket.
+ */
+export function acceptH2c(server: Server, handler: RequestHandler): Http2Server {
+  const h2 = createServer({}, (req: Http2ServerRequest, res: Http2ServerResponse) => handler(req as unknown as IncomingMessage, res as unknown as ServerResponse));
+  const h1 = server.listeners('connection') as ((s: Socket) => void)[];
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: Socket) => {
+    // A connection that never says anything is not kept forever before either server owns it.
+    socket.setTimeout(SNIFF_TIMEOUT_MS, () => socket.destroy());
+    let seen: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
+      const n = Math.min(seen.length, H2_PREFACE.length);
+      const prefix = seen.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
+      if (prefix && seen.length < H2_PREFACE.length) return; // too short to tell yet
+      socket.off('data', onData);
+      socket.setTimeout(0);
+      socket.pause();
+      if (prefix) {
+        // node:http2 reads the socket's handle directly and never sees bytes put back with unshift:
+        // the sniffed bytes go to the session's native handle, as node:http2 itself does with bytes
+        // read before a session exists. Measured simpler than a JS stream wrapper, which loses the
+        // socket addresses (source.address, X-Forwarded-For).
+        let session: Http2Session | undefined;
+        h2.once('session', (s: Http2Session) => { session = s; });
+        h2.emit('connection', socket);
+        const handle = session && kHandleOf(session);
+        if (!handle) {
+          socket.destroy();
+          return;
+        }
+        handle.receive(seen);
+      } else {
+        socket.unshift(seen);
+        for (const l of h1) l.call(server, socket);
+      }
+      socket.resume();
+    };
+    socket.on('data', onData);
+  });
+  return h2;
 }

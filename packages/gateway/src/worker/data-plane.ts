@@ -4,11 +4,11 @@
  * draining. The supervisor drives it through prepare → commit/discard, so a reload switches every
  * worker only once every worker has started the new plugins.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Generation, type GenerationEnv } from '../generation.js';
 import { createDataServer, dataRequestHandler } from '../proxy/data-server.js';
-import { createTlsDataServer, setDefaultCertificate, sslRedirect } from '../proxy/tls-server.js';
-import type { Http2SecureServer, ServerHttp2Session } from 'node:http2';
+import { acceptH2c, createTlsDataServer, setDefaultCertificate, sslRedirect } from '../proxy/tls-server.js';
+import type { Http2SecureServer, Http2Server, ServerHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import { listenOn } from '../proxy/listen.js';
 import { workerMetrics } from '../observability/exchange-observer.js';
@@ -28,6 +28,7 @@ export class DataPlane {
   readonly #tls: Http2SecureServer | undefined;
   /** Its bound port, for ssl-redirect's Location. */
   #tlsPort: number | undefined;
+  /** Sockets and sessions of the TLS listener and of h2c on the plain one. */
   readonly #tlsSockets = new Set<Socket>();
   readonly #tlsSessions = new Set<ServerHttp2Session>();
   #current: Generation | undefined;
@@ -39,18 +40,26 @@ export class DataPlane {
     this.#init = init;
     this.#env = env;
     const current = () => this.#current!;
-    this.#server = createDataServer(current, accessLog, (gen, req, res) => sslRedirect(gen.config, this.#tlsPort, req, res));
+    const redirect = (gen: Generation, req: IncomingMessage, res: ServerResponse) => sslRedirect(gen.config, this.#tlsPort, req, res);
+    this.#server = createDataServer(current, accessLog, redirect);
+    // h2c by prior knowledge on the plain listener; its connections are closed like the TLS ones.
+    this.#track(acceptH2c(this.#server, dataRequestHandler(current, accessLog, redirect)));
     if (init.listenTls) {
-      const tls = this.#tls = createTlsDataServer(current, dataRequestHandler(current, accessLog));
-      tls.on('connection', (s: Socket) => {
-        this.#tlsSockets.add(s);
-        s.once('close', () => this.#tlsSockets.delete(s));
-      });
-      tls.on('session', (s: ServerHttp2Session) => {
-        this.#tlsSessions.add(s);
-        s.once('close', () => this.#tlsSessions.delete(s));
-      });
+      this.#tls = createTlsDataServer(current, dataRequestHandler(current, accessLog));
+      this.#track(this.#tls);
     }
+  }
+
+  /** Connections and HTTP/2 sessions of the servers node:http's closeIdle/AllConnections do not cover. */
+  #track(server: Http2SecureServer | Http2Server): void {
+    server.on('connection', (s: Socket) => {
+      this.#tlsSockets.add(s);
+      s.once('close', () => this.#tlsSockets.delete(s));
+    });
+    server.on('session', (s: ServerHttp2Session) => {
+      this.#tlsSessions.add(s);
+      s.once('close', () => this.#tlsSessions.delete(s));
+    });
   }
 
   /** The generation new exchanges start on (undefined before the first commit). */
