@@ -114,9 +114,6 @@ export function resolveRoutes(
       ctx.warn('WG_CONFIG_IGNORED', m, ann.destination.at, 'higress.io/destination has no effect: no backend of this Ingress is a McpBridge resource',
         'Higress uses the annotation only for backends "resource: {apiGroup: networking.higress.io, kind: McpBridge, name: default}".');
     }
-    if (spec.tls !== undefined) {
-      ctx.warn('WG_CONFIG_IGNORED', m, ['spec', 'tls'], 'spec.tls is ignored: wasmgate does not terminate TLS');
-    }
   }
   mergeCanaries(routes, canaries, ctx);
   // Array.prototype.sort is stable, so equal keys keep manifest order (earlier files first).

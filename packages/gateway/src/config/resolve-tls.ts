@@ -35,7 +35,10 @@ function annotation(m: IngressManifest, name: string): { key: string; value: str
   return undefined;
 }
 
-export function resolveTls(ingresses: readonly IngressManifest[], secrets: readonly SecretManifest[], ctx: ResolveContext): TlsConfig | undefined {
+/** `listener`: the Gateway has a `listenTls`; without one spec.tls is checked but served by nothing (a warning). */
+export function resolveTls(
+  ingresses: readonly IngressManifest[], secrets: readonly SecretManifest[], ctx: ResolveContext, listener = true,
+): TlsConfig | undefined {
   const byKey = new Map(secrets.map((s) => [`${s.namespace}/${s.name}`, s]));
   const certificates: TlsCertificate[] = [];
   const sslRedirect: string[] = [];
@@ -100,6 +103,10 @@ export function resolveTls(ingresses: readonly IngressManifest[], secrets: reado
     if (redirect?.value === 'true') sslRedirect.push(`${m.namespace}/${m.name}`);
     const authTls = annotation(m, 'auth-tls-secret');
     const clientCa = authTls && authTls.value !== '' ? loadCa(m, authTls.key, authTls.value) : undefined;
+    if (m.spec.tls !== undefined && m.spec.tls.length > 0 && !listener) {
+      ctx.warn('WG_CONFIG_IGNORED', m, ['spec', 'tls'], 'spec.tls has no effect: the Gateway has no listenTls (HTTPS listener)',
+        'Set listenTls: "0.0.0.0:8443" on the wasmgate.io/v1alpha1 Gateway (or --listen-tls) to serve these certificates.');
+    }
     (m.spec.tls ?? []).forEach((entry, i) => {
       const at = ['spec', 'tls', i];
       if (entry.secretName === undefined) {

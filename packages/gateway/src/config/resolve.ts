@@ -48,7 +48,7 @@ export function resolveConfig(
   ctx.pluginRoots = { configDirs: options.configDirs ?? [], ...(pluginDirs ? { pluginDirs } : {}) };
   const plugins = resolvePlugins(of('WasmPlugin'), ingressNames, ctx);
   const gateway = resolveGateway(of('Gateway')[0], overrides, ctx);
-  const tls = resolveTls(of('Ingress'), of('Secret'), ctx);
+  const tls = resolveTls(of('Ingress'), of('Secret'), ctx, gateway.listenTls !== undefined);
   const config: Config = {
     sources: [...sources],
     gateway,
