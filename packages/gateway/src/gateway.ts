@@ -15,7 +15,7 @@ import { statSync } from 'node:fs';
 import { attachSharedState, createSharedStateHandle, LogLevel, WasmgateError, type MetricStore, type SharedDataStore } from '@wasmgate/host';
 import { loadConfig } from './config/index.js';
 import { formatHostPort } from './config/address.js';
-import type { Config, ConfigOverrides } from './config/types.js';
+import type { Config, ConfigOverrides, HostPort } from './config/types.js';
 import type { Logger } from './logger.js';
 import { handleAdmin } from './admin/admin.js';
 import { listenOn } from './proxy/listen.js';
@@ -361,6 +361,10 @@ export class Gateway {
       if (a.host !== b.host || a.port !== b.port) {
         this.#logger.log(LogLevel.warn, `reload: Gateway ${what} changed to ${formatHostPort(b)}, but listeners are not moved by a reload; still on ${formatHostPort(a)} until restart`);
       }
+    }
+    const tlsText = (h: HostPort | undefined) => (h ? formatHostPort(h) : 'none');
+    if (tlsText(was.listenTls) !== tlsText(now.listenTls)) {
+      this.#logger.log(LogLevel.warn, `reload: Gateway listenTls changed to ${tlsText(now.listenTls)}, but listeners are not moved by a reload; still ${tlsText(was.listenTls)} until restart (certificates do reload)`);
     }
     if ((was.workers ?? 0) !== (now.workers ?? 0)) {
       this.#logger.log(LogLevel.warn, `reload: Gateway workers changed, but the number of worker threads is fixed at start; still ${this.#pool.count} until restart`);

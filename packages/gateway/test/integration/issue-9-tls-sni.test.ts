@@ -159,6 +159,15 @@ describe('issue 9: certificates, plugins and mTLS', () => {
     second.socket.destroy();
   });
 
+  test('two workers both bind the TLS listener (SO_REUSEPORT) and serve HTTPS and HTTP/2', async (t) => {
+    const gw = await startGateway(t, baseDocs(), { workers: 2 });
+    const port = gw.gateway.tlsAddress!.port;
+    const replies = await Promise.all(Array.from({ length: 6 }, (_, i) => run('curl', [
+      '-sk', ...(i % 2 ? ['--http2'] : ['--http1.1']), '--resolve', `a.test:${port}:127.0.0.1`, `https://a.test:${port}/w${i}`, '-w', '\n%{http_version}',
+    ]).then((r) => r.stdout)));
+    assert.deepEqual(replies, ['1.1', '2', '1.1', '2', '1.1', '2'].map((v) => `upstream saw \n${v}`));
+  });
+
   test('HTTP/2 with the kitchen-sink plugin: request headers added, response body appended', async (t) => {
     const gw = await startGateway(t, [...baseDocs(), wasmPlugin('ks', KITCHEN_SINK)]);
     const port = gw.gateway.tlsAddress!.port;
