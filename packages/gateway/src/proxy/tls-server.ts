@@ -136,6 +136,9 @@ export function acceptH2c(server: Server, handler: RequestHandler): Http2Server 
   server.on('connection', (socket: Socket) => {
     // A connection that never says anything is not kept forever before either server owns it.
     socket.setTimeout(SNIFF_TIMEOUT_MS, () => socket.destroy());
+    // Until a server owns the socket, a reset (ECONNRESET …) is this code's to swallow.
+    const onError = () => socket.destroy();
+    socket.on('error', onError);
     let seen: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
@@ -143,6 +146,7 @@ export function acceptH2c(server: Server, handler: RequestHandler): Http2Server 
       const prefix = seen.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
       if (prefix && seen.length < H2_PREFACE.length) return; // too short to tell yet
       socket.off('data', onData);
+      socket.off('error', onError);
       socket.setTimeout(0);
       socket.pause();
       if (prefix) {

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import http2 from 'node:http2';
 import http from 'node:http';
+import net from 'node:net';
 import { promisify } from 'node:util';
 import {
   Cleanup, KITCHEN_SINK, fixture, ingress, send, service, startGateway, startUpstream, wasmPlugin, type TestGateway, type Upstream,
@@ -64,6 +65,21 @@ describe('issue 9: h2c by prior knowledge on the plain listener', () => {
     } finally {
       agent.destroy();
     }
+  });
+
+  test('connections reset before or in the middle of the preface do not disturb the worker', async () => {
+    for (const first of ['', 'PR', 'PRI * HTTP/2.0\r\n']) {
+      await new Promise<void>((resolve) => {
+        const sock = net.connect(gw.port, '127.0.0.1', () => {
+          if (first) sock.write(first);
+          setTimeout(() => { sock.resetAndDestroy(); resolve(); }, 30);
+        });
+        sock.on('error', () => resolve());
+      });
+    }
+    assert.equal((await send(gw.port, { path: '/after-reset' })).status, 200);
+    assert.deepEqual(gw.logs.filter((l) => l.includes('WG_WORKER_CRASHED') || /worker \d+ (failed|exited)/.test(l)), []);
+    assert.equal(await curl([`http://127.0.0.1:${gw.port}/after-reset`, '-o', '/dev/null', '-w', '%{http_code} %{http_version}']), '200 2');
   });
 
   test('node:http2 client: streamed request body with trailers reaches the upstream; several streams on one session', async () => {
