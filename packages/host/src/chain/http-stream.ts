@@ -5,27 +5,22 @@
  * what passed every plugin to the sink. Local replies run through the response path, failures
  * follow each plugin's failStrategy, and finish() runs log → done → delete on every context.
  */
-import { FilterDataStatus } from '../abi/constants.js';
 import { utf8Encode } from '../abi/utf8.js';
 import type { BodyBuffer } from '../context/body-buffer.js';
 import { HeaderMap } from '../context/header-map.js';
 import type { HttpContext, HttpStreamHost, LocalReply } from '../context/http-context.js';
 import { WasmgateError } from '../errors.js';
-import type { StreamFacts } from '../attributes/facts.js';
 import { resolveAttribute, type AttributeSource } from '../attributes/resolve.js';
 import { upstreamFailure, type UpstreamFailureKind } from '../attributes/upstream-failure.js';
 import type { PropertyValue } from '../properties.js';
 import type { PluginVm } from '../vm.js';
+import { Call, dispatchCallback, PHASES } from './dispatch.js';
 import { Direction } from './direction.js';
-import { ERROR_CODE_HEADER, type ChainFilter, type FilterPhase, type StreamOptions, type StreamSink } from './types.js';
+import { StreamRecord } from './stream-record.js';
+import { ERROR_CODE_HEADER, type ChainFilter, type StreamOptions, type StreamSink } from './types.js';
 import { nextWatchId, unwatchVm, watchVm, type VmWatcher } from './vm-watch.js';
 
 const DEFAULT_LIMIT = 1024 * 1024;
-
-/** Which stream callback #invoke runs (a number, so no closure is made per callback). */
-const Call = { RequestHeaders: 0, RequestBody: 1, RequestTrailers: 2, ResponseHeaders: 3, ResponseBody: 4, ResponseTrailers: 5 } as const;
-type Call = (typeof Call)[keyof typeof Call];
-const PHASES: readonly FilterPhase[] = ['request_headers', 'request_body', 'request_trailers', 'response_headers', 'response_body', 'response_trailers'];
 
 export class HttpStream {
   readonly filters: readonly ChainFilter[];
@@ -42,22 +37,8 @@ export class HttpStream {
   #reset: string | undefined;
   requestBufferLimit: number;
   responseBufferLimit: number;
-  /**
-   * Response code details (`via_upstream`, a local reply's details, or what the embedder sets for
-   * an upstream failure such as `upstream_reset_after_response_started{remote_reset}`).
-   */
-  responseCodeDetails = '';
-  /** Envoy response flags (attributes/facts.ts ResponseFlag bits), set by the embedder. */
-  responseFlags = 0;
-  // Facts for the built-in attributes that only the chain sees.
-  #requestMap: HeaderMap | undefined;
-  #requestTrailerMap: HeaderMap | undefined;
-  #responseMap: HeaderMap | undefined;
-  #responseTrailerMap: HeaderMap | undefined;
-  #requestBytes = 0;
-  #responseBytes = 0;
-  #responseCode: number | undefined;
-  #completedNanos: bigint | undefined;
+  /** Facts for the built-in attributes that only the chain sees. */
+  readonly #record = new StreamRecord();
   readonly #attributes: AttributeSource;
 
   constructor(filters: readonly ChainFilter[], sink: StreamSink, opts: StreamOptions = {}) {
@@ -68,7 +49,7 @@ export class HttpStream {
     this.#skipped = filters.map(() => false);
     this.requestBufferLimit = opts.requestBufferLimit ?? DEFAULT_LIMIT;
     this.responseBufferLimit = opts.responseBufferLimit ?? DEFAULT_LIMIT;
-    this.#attributes = this.#attributeSource(opts.facts ?? {});
+    this.#attributes = this.#record.source(opts.facts ?? {});
     const n = filters.length;
     this.request = new Direction({
       count: n,
@@ -140,25 +121,25 @@ export class HttpStream {
 
   // ---- input from downstream ---------------------------------------------------------------------
   requestHeaders(map: HeaderMap, eos: boolean): void {
-    this.#requestMap = map;
+    this.#record.requestHeaders = map;
     this.request.onHeaders(map, eos);
   }
   requestData(chunk: Uint8Array, eos: boolean): void {
-    this.#requestBytes += chunk.length;
+    this.#record.requestBytes += chunk.length;
     this.request.onData(chunk, eos);
   }
   requestTrailers(map: HeaderMap): void {
-    this.#requestTrailerMap = map;
+    this.#record.requestTrailers = map;
     this.request.onTrailers(map);
   }
 
   // ---- input from upstream ------------------------------------------------------------------------
   responseHeaders(map: HeaderMap, eos: boolean): void {
     if (this.#localReply) return;
-    this.responseCodeDetails ||= 'via_upstream';
-    this.#responseMap = map;
+    this.#record.codeDetails ||= 'via_upstream';
+    this.#record.responseHeaders = map;
     const code = Number(map.get(':status'));
-    if (Number.isInteger(code)) this.#responseCode = code;
+    if (Number.isInteger(code)) this.#record.responseCode = code;
     this.response.onHeaders(map, eos);
   }
   responseData(chunk: Uint8Array, eos: boolean): void {
@@ -167,11 +148,29 @@ export class HttpStream {
   }
   responseTrailers(map: HeaderMap): void {
     if (this.#localReply) return;
-    this.#responseTrailerMap = map;
+    this.#record.responseTrailers = map;
     this.response.onTrailers(map);
   }
 
   /** The local reply that answered this stream, if any. */
+  /** Envoy's response code details (`via_upstream`, a local reply's details, an upstream failure …). */
+  get responseCodeDetails(): string {
+    return this.#record.codeDetails;
+  }
+
+  set responseCodeDetails(details: string) {
+    this.#record.codeDetails = details;
+  }
+
+  /** Envoy response flags (attributes/facts.ts ResponseFlag bits); the embedder adds its own. */
+  get responseFlags(): number {
+    return this.#record.flags;
+  }
+
+  set responseFlags(flags: number) {
+    this.#record.flags = flags;
+  }
+
   get localReply(): LocalReply | undefined {
     return this.#localReply;
   }
@@ -202,14 +201,14 @@ export class HttpStream {
       return;
     }
     this.#localReply = reply;
-    this.responseCodeDetails = reply.details || 'local_reply';
+    this.#record.codeDetails = reply.details || 'local_reply';
     const headers = new HeaderMap([[':status', String(reply.status)]]);
     for (const [k, v] of reply.headers) if (k !== ':status') headers.add(k, v);
     if (reply.body.length > 0 && !headers.has('content-type')) headers.add('content-type', 'text/plain');
     headers.set('content-length', String(reply.body.length));
-    this.#responseMap = headers;
-    this.#responseTrailerMap = undefined;
-    this.#responseCode = reply.status;
+    this.#record.responseHeaders = headers;
+    this.#record.responseTrailers = undefined;
+    this.#record.responseCode = reply.status;
     // A reply sent from the response path continues from the filters after the sender only.
     const start = from?.direction === 'response' ? from.pos + 1 : 0;
     this.#localStart = start;
@@ -251,17 +250,17 @@ export class HttpStream {
         this.#responseStarted = true;
         // What the client gets is the stream's code (a plugin may have changed :status).
         const code = Number(map.get(':status'));
-        if (Number.isInteger(code)) this.#responseCode = code;
+        if (Number.isInteger(code)) this.#record.responseCode = code;
         this.#sink.responseHeaders(map, eos);
       },
       sinkData: (d, eos) => {
         for (const c of this.#contexts) if (c) c.responseBody = undefined;
-        this.#responseBytes += d.length;
+        this.#record.responseBytes += d.length;
         this.#sink.responseData(d, eos);
       },
       sinkTrailers: (m) => {
         for (const c of this.#contexts) if (c) c.responseTrailersWritable = false;
-        this.#responseTrailerMap = m;
+        this.#record.responseTrailers = m;
         this.#sink.responseTrailers(m);
       },
       stopped,
@@ -295,14 +294,14 @@ export class HttpStream {
    */
   upstreamFailed(kind: UpstreamFailureKind, reply: Omit<LocalReply, 'details'>): void {
     if (this.#finished || this.#reset || this.#localReply) return;
-    const after = this.#responseMap !== undefined;
+    const after = this.#record.responseHeaders !== undefined;
     const { details, flag } = upstreamFailure(kind, after);
-    this.responseFlags |= flag;
+    this.#record.flags |= flag;
     if (!after) {
       this.sendLocalReply({ ...reply, details });
       return;
     }
-    this.responseCodeDetails = details;
+    this.#record.codeDetails = details;
     this.#doReset(`upstream ${kind.replace('_', ' ')}`);
   }
 
@@ -311,59 +310,6 @@ export class HttpStream {
   }
 
   /** Runs one stream callback on context `c`, making its map or body visible to it first. */
-  #dispatch(c: HttpContext, call: Call, arg: HeaderMap | BodyBuffer, eos: boolean): number {
-    switch (call) {
-      case Call.RequestHeaders: {
-        const map = arg as HeaderMap;
-        c.requestHeaders = map;
-        c.requestHeadersWritable = true;
-        return c.onRequestHeaders(map.size, eos);
-      }
-      case Call.RequestTrailers: {
-        const map = arg as HeaderMap;
-        c.requestTrailers = map;
-        c.requestTrailersWritable = true;
-        return c.onRequestTrailers(map.size);
-      }
-      case Call.ResponseHeaders: {
-        const map = arg as HeaderMap;
-        c.responseHeaders = map;
-        c.responseHeadersWritable = true;
-        return c.onResponseHeaders(map.size, eos);
-      }
-      case Call.ResponseTrailers: {
-        const map = arg as HeaderMap;
-        c.responseTrailers = map;
-        c.responseTrailersWritable = true;
-        return c.onResponseTrailers(map.size);
-      }
-      default:
-        return this.#withBody(c, call === Call.RequestBody ? 'request' : 'response', arg as BodyBuffer);
-    }
-  }
-
-  #withBody(c: HttpContext, side: 'request' | 'response', body: BodyBuffer): number {
-    if (side === 'request') c.requestBody = body;
-    else c.responseBody = body;
-    if (body.endOfStream) {
-      // Trailers may be added from the last body chunk (Envoy's addDecodedTrailers).
-      if (side === 'request') c.requestTrailersWritable = c.requestTrailers !== undefined;
-    }
-    let status: number | undefined;
-    try {
-      status = side === 'request' ? c.onRequestBody(body.bytes.length, body.endOfStream) : c.onResponseBody(body.bytes.length, body.endOfStream);
-      return status;
-    } finally {
-      // A filter that keeps the body buffered (1/2) can still read and edit it while paused
-      // (Envoy: buffer 0/1 "in and paused-from" on_*_body); otherwise the buffer is gone.
-      const held = status === FilterDataStatus.StopIterationAndBuffer || status === FilterDataStatus.StopIterationAndWatermark;
-      if (!held) {
-        if (side === 'request') c.requestBody = undefined;
-        else c.responseBody = undefined;
-      }
-    }
-  }
-
   #context(pos: number): HttpContext {
     let c = this.#contexts[pos];
     if (!c) {
@@ -382,12 +328,12 @@ export class HttpStream {
     try {
       if (failedBefore) throw f.vm.failure;
       const timing = this.#opts.phaseTiming;
-      if (!timing) return this.#dispatch(this.#context(pos), call, arg, eos);
+      if (!timing) return dispatchCallback(this.#context(pos), call, arg, eos);
       const c = this.#context(pos);
       const phase = PHASES[call]!;
       const start = timing.start(f, pos, phase);
       try {
-        return this.#dispatch(c, call, arg, eos);
+        return dispatchCallback(c, call, arg, eos);
       } finally {
         timing.end(f, pos, phase, start);
       }
@@ -438,13 +384,13 @@ export class HttpStream {
       inject: (ctx, data, end) => {
         // Push bytes downstream from this filter: they continue through the filters after it.
         if (ctx.phase !== 'response' || this.#reset) return false;
-        this.#responseBytes += data.length;
+        this.#record.responseBytes += data.length;
         this.#sink.responseData(data, end);
         return true;
       },
       injectOnHeader: (_ctx, body, end) => {
         if (this.#reset) return false;
-        this.#responseBytes += body.length;
+        this.#record.responseBytes += body.length;
         this.#sink.responseData(body, end);
         return true;
       },
@@ -461,22 +407,6 @@ export class HttpStream {
     const own = this.#opts.property?.(path);
     if (own !== undefined) return own ?? undefined;
     return resolveAttribute(path, this.#attributes);
-  }
-
-  #attributeSource(facts: StreamFacts): AttributeSource {
-    return {
-      facts,
-      requestHeaders: () => this.#requestMap,
-      requestTrailers: () => this.#requestTrailerMap,
-      responseHeaders: () => this.#responseMap,
-      responseTrailers: () => this.#responseTrailerMap,
-      requestBodyBytes: () => this.#requestBytes,
-      responseBodyBytes: () => this.#responseBytes,
-      responseCode: () => this.#responseCode,
-      responseCodeDetails: () => this.responseCodeDetails || undefined,
-      responseFlags: () => this.responseFlags,
-      completedNanos: () => this.#completedNanos,
-    };
   }
 
   #propertySet(key: string, value: Uint8Array): void {
@@ -503,7 +433,7 @@ export class HttpStream {
     if (this.#finished) return;
     this.#finished = true;
     // The request is complete before proxy_on_log runs (request.duration becomes readable).
-    this.#completedNanos = this.#opts.facts?.nowNanos?.();
+    this.#record.completedNanos = this.#opts.facts?.nowNanos?.();
     this.#unwatch();
     this.#requestStopped = this.#responseStopped = true;
     for (let i = 0; i < this.#contexts.length; i++) {
