@@ -1,37 +1,44 @@
 // wasmgate benchmark: one command, one run, everything side by side on this machine.
 //   npm run bench                  full run (about 10 to 12 minutes)
-//   npm run bench -- --quick       fewer, shorter runs (under 90 s); same output files
+//   npm run bench -- --quick       fewer, shorter runs (under 2 min); writes bench/results/quick.json
+//                                  (git-ignored) and leaves docs/performance.md alone
 // Options: --rate N (fixed offered load, requests/s, default 1000), --spin (keep idle CPUs busy
-// with SCHED_IDLE loops during the fixed-rate runs), --no-docs (skip docs/performance.md),
-// --out FILE (default bench/results/latest.json), --workers-only (only the workers section: 1 vs 2
-// workers; writes bench/results/workers.json and replaces only that section of docs/performance.md).
-// Everything listens on 127.0.0.1; every load run is bounded in time; child processes are stopped
-// on exit. See docs/performance.md for what is measured and how.
+// with SCHED_IDLE loops during the fixed-rate runs), --no-docs (a full run: skip docs/performance.md),
+// --write-docs (a quick run: do write docs/performance.md), --out FILE (default
+// bench/results/latest.json, with --quick bench/results/quick.json), --workers-only (only the
+// workers section: 1 vs 2 workers; writes bench/results/workers.json, quick: workers-quick.json, and
+// replaces only that section of docs/performance.md unless quick).
+// Everything listens on 127.0.0.1 on ports chosen free at run time (two runs at once do not share);
+// every load run is bounded in time; child processes are stopped on exit. See docs/performance.md,
+// "Method", for what is measured and when a target counts as met, missed or invalid.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FIXTURES, GO_FIXTURES, REPO_ROOT } from './lib/fixtures.mjs';
+import { AS_PER_REQUEST, FIXTURES, GO_FIXTURES, REPO_ROOT } from './lib/fixtures.mjs';
 import { gatewayConfig } from './lib/gateway-config.mjs';
 import { Histogram } from './lib/histogram.mjs';
 import { nginxArgv, nginxVersion, originConfig, proxyConfig } from './lib/nginx.mjs';
-import { childCpuSeconds, cpuLayout, cpuSeconds, loadAverage, machineBusySeconds, measuringCpu, memory, pinned, runAsync, start, startIdleSpinners, stop, waitForPort } from './lib/procs.mjs';
-import { renderMarkdown, renderWorkers, replaceWorkersSection } from './lib/report.mjs';
+import { childCpuSeconds, cpuLayout, cpuSeconds, freePort, loadAverage, machineBusySeconds, measuringCpu, memory, pinned, runAsync, start, startIdleSpinners, stop, waitForPort } from './lib/procs.mjs';
+import { RULES, renderMarkdown, renderWorkers, replaceWorkersSection } from './lib/report.mjs';
 
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     rate: { type: 'string', default: '1000' },
     'no-docs': { type: 'boolean', default: false },
+    'write-docs': { type: 'boolean', default: false },
     spin: { type: 'boolean', default: false },
     'workers-only': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
 const WORKERS_ONLY = args['workers-only'];
-const OUT = args.out ?? join(REPO_ROOT, WORKERS_ONLY ? 'bench/results/workers.json' : 'bench/results/latest.json');
 const QUICK = args.quick;
+// Only a full run replaces the committed results (latest.json, workers.json, docs/performance.md).
+const OUT = args.out ?? join(REPO_ROOT, `bench/results/${WORKERS_ONLY ? 'workers' : QUICK ? 'quick' : 'latest'}${WORKERS_ONLY && QUICK ? '-quick' : ''}.json`);
+const WRITE_DOCS = args['write-docs'] || (!QUICK && !args['no-docs']);
 const RATE = Number(args.rate);
 const PLAN = QUICK
   ? { wrkRounds: 1, wrkWarmS: 1, wrkS: 2, rounds: 1, warmMs: 500, fixedMs: 1500, coldRuns: 1, quietWaitMs: 0 }
@@ -39,7 +46,6 @@ const PLAN = QUICK
 const WRK_CONNECTIONS = 32;
 const TMP = join(REPO_ROOT, 'bench/results/tmp');
 const NODE = process.execPath;
-const PORTS = { origin: 18080, nginx: 18081, gatewayBase: 18090, adminBase: 18190 };
 
 const started = Date.now();
 const log = (msg) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`);
@@ -72,7 +78,13 @@ function ensureTools() {
 function childJson(argv, cpu) {
   const r = spawnSync(pinned(cpu, argv)[0], pinned(cpu, argv).slice(1), { encoding: 'utf8', timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  return JSON.parse(r.stdout.trim().split('\n').at(-1));
+  // One JSON line last (most helpers), or the whole output as (pretty-printed) JSON.
+  const out = r.stdout.trim();
+  try {
+    return JSON.parse(out.split('\n').at(-1));
+  } catch {
+    return JSON.parse(out.slice(out.search(/^[{[]/m)));
+  }
 }
 
 const median = (xs) => {
@@ -124,10 +136,15 @@ function variants() {
   const go = FIXTURES.find((f) => f.key === 'go').path;
   return [
     { key: 'nginx', label: 'nginx proxy_pass (1 worker)', kind: 'nginx' },
+    // Node peers: other Node.js proxies on the same origin, keep-alive to it (bench/peers/).
+    { key: 'peer_undici', label: 'Node peer: node:http + undici Pool', kind: 'peer', script: 'undici-proxy.mjs' },
+    { key: 'peer_http_proxy', label: 'Node peer: http-proxy (npm)', kind: 'peer', script: 'http-proxy.mjs' },
+    { key: 'peer_fastify', label: 'Node peer: fastify + @fastify/http-proxy', kind: 'peer', script: 'fastify-proxy.mjs' },
     { key: 'none', label: 'wasmgate, no plugin', plugins: [] },
     { key: 'go', label: 'wasmgate + headers-bench (Go)', plugins: [go] },
     { key: 'go_x5', label: 'wasmgate + 5 × headers-bench (Go)', plugins: [go, go, go, go, go] },
     { key: 'as', label: 'wasmgate + headers-bench (AssemblyScript)', plugins: [FIXTURES.find((f) => f.key === 'as').path] },
+    { key: 'as_per_request', label: 'wasmgate + headers-bench, names built per request (AS)', plugins: [AS_PER_REQUEST.path] },
     { key: 'c', label: 'wasmgate + headers-bench (C)', plugins: [FIXTURES.find((f) => f.key === 'c').path] },
   ];
 }
@@ -167,22 +184,22 @@ async function startServers(layout, list) {
   rmSync(join(TMP, 'servers'), { recursive: true, force: true });
   const prefix = join(TMP, 'servers');
   mkdirSync(prefix, { recursive: true });
-  const origin = start(pinned(layout.origin, nginxArgv(originConfig(prefix, PORTS.origin))));
+  const originPort = await freePort();
+  const origin = start(pinned(layout.origin, nginxArgv(originConfig(prefix, originPort))));
   children.add(origin);
-  await waitForPort(PORTS.origin, 10_000, origin);
+  await waitForPort(originPort, 10_000, origin);
   const procs = {};
-  let i = 0;
   let n = 0;
   for (const v of list) {
+    v.port = await freePort();
     if (v.kind === 'nginx') {
-      v.port = PORTS.nginx + n;
-      const conf = proxyConfig(prefix, v.port, PORTS.origin, { workers: v.workers ?? 1, name: n === 0 ? 'proxy' : `proxy-${v.key}` });
+      const conf = proxyConfig(prefix, v.port, originPort, { workers: v.workers ?? 1, name: n === 0 ? 'proxy' : `proxy-${v.key}` });
       n++;
       procs[v.key] = start(pinned(v.cpus ?? layout.proxy, nginxArgv(conf)));
+    } else if (v.kind === 'peer') {
+      procs[v.key] = start(pinned(v.cpus ?? layout.proxy, [NODE, join(REPO_ROOT, 'bench/peers', v.script), String(v.port), String(originPort)]), { cwd: REPO_ROOT });
     } else {
-      v.port = PORTS.gatewayBase + i;
-      const dir = gatewayConfig(prefix, v.key, { port: v.port, adminPort: PORTS.adminBase + i, originPort: PORTS.origin, plugins: v.plugins });
-      i++;
+      const dir = gatewayConfig(prefix, v.key, { port: v.port, adminPort: await freePort(), originPort, plugins: v.plugins });
       // --workers explicitly: the default is one worker per CPU.
       procs[v.key] = start(pinned(v.cpus ?? layout.proxy, [NODE, join(REPO_ROOT, 'packages/gateway/bin/wasmgate.js'), 'serve', '--config', dir, '--no-watch', '--log-level', 'warn', '--workers', String(v.workers ?? 1)]), { cwd: REPO_ROOT });
     }
@@ -218,7 +235,7 @@ async function throughput(layout, list, procs, { tag = 'throughput', originPid }
   const runs = Object.fromEntries(list.map((v) => [v.key, []]));
   for (let r = 0; r < PLAN.wrkRounds; r++) {
     for (const v of list) {
-      await quietMoment(PLAN.quietWaitMs);
+      const quietBefore = await quietMoment(PLAN.quietWaitMs);
       log(`${tag} (round ${r + 1}/${PLAN.wrkRounds}, wrk -c${WRK_CONNECTIONS}, ${PLAN.wrkS} s): ${v.label}`);
       wrk(layout, v.port, PLAN.wrkWarmS);
       const pid = procs[v.key].pid;
@@ -230,6 +247,7 @@ async function throughput(layout, list, procs, { tag = 'throughput', originPid }
       // With originPid: the CPU the origin, wrk, the whole machine (cores busy) and everything else
       // on it (other work, competing with the runs) used during the run.
       const side = {};
+      side.quiet_wait_other_cores = quietBefore;
       if (originPid) {
         side.origin_cpu_util = round((cpuSeconds(originPid) - o0) / PLAN.wrkS, 2);
         side.wrk_cpu_util = round(w.wrkCpuSeconds / PLAN.wrkS, 2);
@@ -242,6 +260,7 @@ async function throughput(layout, list, procs, { tag = 'throughput', originPid }
   return Object.fromEntries(list.map((v) => {
     const rs = runs[v.key];
     const best = rs.reduce((a, b) => (b.rps > a.rps ? b : a));
+    if (best.other_cores > RULES.MAX_BACKGROUND_CORES) log(`  ${v.key}: other work used ${best.other_cores} cores during its best round (> ${RULES.MAX_BACKGROUND_CORES}): flagged`);
     return [v.key, {
       ...best, cpu_us_per_req_saturated: median(rs.map((x) => x.cpu_us_per_req_saturated)),
       non2xx: rs.reduce((n, x) => n + x.non2xx, 0), rounds: rs,
@@ -320,7 +339,7 @@ async function fixedRate(layout, list, procs, originPid, { spin, rounds }) {
   const pairs = Object.fromEntries(plugins.map((v) => [v.key, []]));
   const what = `${RATE}/s, ${PLAN.fixedMs / 1000} s after ${PLAN.warmMs / 1000} s warm-up${spin ? ', idle CPUs kept busy' : ', CPUs may idle'}`;
   for (let r = 0; r < rounds; r++) {
-    for (const v of list.filter((x) => x.kind === 'nginx')) {
+    for (const v of list.filter((x) => x.kind === 'nginx' || x.kind === 'peer')) {
       await quietMoment(PLAN.quietWaitMs);
       log(`fixed rate (round ${r + 1}/${rounds}, ${what}): ${v.label}`);
       record(v, await withSpinners(spin, layout, (sp) => loadRun(layout, v, procs, originPid, sp)));
@@ -355,7 +374,7 @@ async function overSockets(layout) {
   const { origin, procs } = await startServers(layout, [...list, ...wlist]);
   try {
     const spin = args.spin;
-    const tp = list.length ? await throughput(layout, list, procs) : {};
+    const tp = list.length ? await throughput(layout, list, procs, { originPid: origin.pid }) : {};
     const fixed = list.length ? await fixedRate(layout, list, procs, origin.pid, { spin, rounds: PLAN.rounds }) : {};
     log(`workers section: ${workersPlacement(layout)}`);
     const wtp = await throughput(layout, wlist, procs, { tag: 'workers', originPid: origin.pid });
@@ -415,17 +434,58 @@ function summarizeWorkersOnly({ workers, mem, spin }, layout, meta) {
   };
 }
 
+/**
+ * Why a throughput run cannot back a comparison (empty when it can): the proxy was not saturated
+ * (the load side set the pace), or other work on the machine competed with it.
+ */
+function throughputProblems(label, t, workers = 1) {
+  const why = [];
+  if (!(t.proxy_cpu_util >= RULES.SATURATED * workers)) why.push(`${label} not saturated (proxy CPU ${Math.round(t.proxy_cpu_util * 100)} % < ${Math.round(RULES.SATURATED * 100 * workers)} %)`);
+  if (t.other_cores > RULES.MAX_BACKGROUND_CORES) why.push(`background load ${t.other_cores} cores during ${label} (> ${RULES.MAX_BACKGROUND_CORES})`);
+  return why;
+}
+
+/**
+ * The added latency of a plugin variant from its (no plugin, plugin) pairs: the median over the
+ * pairs run with background load ≤ MAX_BACKGROUND_CORES, its spread (min..max), and why it is
+ * invalid (fewer than MIN_PAIRS clean pairs, or negative).
+ */
+function addedLatency(pairs, k) {
+  const clean = pairs.filter((x) => !(x.backgroundCores > RULES.MAX_BACKGROUND_CORES));
+  const xs = clean.map((x) => x[k]);
+  const value = xs.length ? round(median(xs), 1) : null;
+  const spread = xs.length ? [Math.min(...xs), Math.max(...xs)] : null;
+  let invalid = null;
+  if (xs.length < RULES.MIN_PAIRS) invalid = `${xs.length} clean pair(s) of ${pairs.length} (need ≥ ${RULES.MIN_PAIRS}; a pair is dropped when other work used > ${RULES.MAX_BACKGROUND_CORES} cores)`;
+  else if (value < 0) invalid = `negative (${value} µs, pairs ${spread[0]}..${spread[1]}): noise larger than the effect`;
+  return { value, spread, clean: xs.length, pairs: pairs.length, invalid };
+}
+
+/** A target line: met / missed only from a valid measurement, otherwise invalid with the reason. */
+function target(name, goal, value, unit, ok, invalid) {
+  const status = invalid ? 'invalid' : ok(value) ? 'met' : 'missed';
+  return { name, target: goal, value, unit, status, met: status === 'met', ...(invalid ? { invalid } : {}) };
+}
+
 function summarize({ micro, cold, sharedState }, { list, tp, fixed, mem, spin, workers }, layout, meta) {
   const none = fixed.none;
   const variantsOut = {};
   for (const v of list) {
     const f = fixed[v.key];
-    const plugin = v.kind !== 'nginx' && v.key !== 'none';
+    const plugin = v.kind !== 'nginx' && v.kind !== 'peer' && v.key !== 'none';
+    const addedP50 = plugin ? addedLatency(f.pairs, 'p50') : null;
+    const addedP99 = plugin ? addedLatency(f.pairs, 'p99') : null;
+    const problems = throughputProblems(v.label, tp[v.key]);
     variantsOut[v.key] = {
       label: v.label,
+      kind: v.kind ?? 'wasmgate',
       plugins: v.plugins?.length ?? 0,
       rps: tp[v.key].rps,
       rps_rounds: tp[v.key].rounds.map((x) => x.rps),
+      other_cores_rounds: tp[v.key].rounds.map((x) => x.other_cores),
+      other_cores: tp[v.key].other_cores,
+      saturated: tp[v.key].proxy_cpu_util >= RULES.SATURATED,
+      throughput_problems: problems,
       proxy_cpu_util: tp[v.key].proxy_cpu_util,
       cpu_us_per_req_saturated: tp[v.key].cpu_us_per_req_saturated,
       wrk_non2xx: tp[v.key].non2xx,
@@ -438,8 +498,14 @@ function summarize({ micro, cold, sharedState }, { list, tp, fixed, mem, spin, w
       ...(plugin ? {
         // The median over back-to-back (no plugin, plugin) pairs; the difference of the merged
         // histograms is kept as well.
-        added_latency_us_p50: round(median(f.pairs.map((x) => x.p50)), 1),
-        added_latency_us_p99: round(median(f.pairs.map((x) => x.p99)), 1),
+        // null when invalid (added_latency_invalid says why); never a negative figure.
+        added_latency_us_p50: addedP50.invalid ? null : addedP50.value,
+        added_latency_us_p99: addedP99.invalid ? null : addedP99.value,
+        added_latency_us_p50_spread: addedP50.spread,
+        added_latency_us_p99_spread: addedP99.spread,
+        added_latency_invalid: { p50: addedP50.invalid, p99: addedP99.invalid },
+        added_latency_us_p50_raw: addedP50.value,
+        added_latency_us_p99_raw: addedP99.value,
         added_latency_us_pairs: f.pairs,
         added_latency_us_p50_merged: round(f.p50_us - none.p50_us, 1),
         added_latency_us_p99_merged: round(f.p99_us - none.p99_us, 1),
@@ -458,12 +524,25 @@ function summarize({ micro, cold, sharedState }, { list, tp, fixed, mem, spin, w
   const pick = (k) => Object.fromEntries(Object.entries(variantsOut).filter(([, v]) => v[k] !== undefined).map(([key, v]) => [key, v[k]]));
   const workersOut = summarizeWorkers(workers, mem, layout);
   const go = variantsOut.go;
+  const both = (a, b) => [...variantsOut[a].throughput_problems, ...variantsOut[b].throughput_problems].join('; ') || null;
+  const rounds = (a, b) => variantsOut[a].rps_rounds.map((x, k) => round(x / variantsOut[b].rps_rounds[k], 2));
   const targets = [
-    { name: 'added latency, one headers-bench plugin (Go), p50', target: '≤ 20 µs', value: go.added_latency_us_p50, unit: 'µs', met: go.added_latency_us_p50 <= 20 },
-    { name: 'wasmgate 1-core throughput, no plugin, vs nginx proxy_pass', target: '≥ 0.6×', value: variantsOut.none.ratio_vs_nginx, unit: '×', met: variantsOut.none.ratio_vs_nginx >= 0.6 },
-    { name: 'throughput with one headers-bench plugin (Go) vs no plugin', target: '≥ 0.9×', value: go.ratio_plugin_vs_none, unit: '×', met: go.ratio_plugin_vs_none >= 0.9 },
-    ...GO_FIXTURES.map((fx) => ({ name: `cold start, Go ${fx.key} (compile + instantiate + start + configure)`, target: '≤ 150 ms', value: cold[fx.key].total_ms, unit: 'ms', met: cold[fx.key].total_ms <= 150 })),
+    target('added latency, one headers-bench plugin (Go), p50', '≤ 20 µs', go.added_latency_us_p50_raw, 'µs', (x) => x <= 20, go.added_latency_invalid.p50),
+    { ...target('wasmgate 1-core throughput, no plugin, vs nginx proxy_pass', '≥ 0.6×', variantsOut.none.ratio_vs_nginx, '×', (x) => x >= 0.6, both('none', 'nginx')), rounds: rounds('none', 'nginx'), cpu_ratio: variantsOut.none.ratio_vs_nginx_cpu },
+    { ...target('throughput with one headers-bench plugin (Go) vs no plugin', '≥ 0.9×', go.ratio_plugin_vs_none, '×', (x) => x >= 0.9, both('go', 'none')), rounds: rounds('go', 'none'), cpu_ratio: go.ratio_plugin_vs_none_cpu },
+    ...GO_FIXTURES.map((fx) => target(`cold start, Go ${fx.key} (compile + instantiate + start + configure)`, '≤ 150 ms', cold[fx.key].total_ms, 'ms', (x) => x <= 150, null)),
   ];
+  // Background load of every run: other work's cores during each throughput round and fixed-rate run.
+  const bgTp = list.flatMap((v) => tp[v.key].rounds.map((x) => x.other_cores));
+  const bgFixed = list.flatMap((v) => fixed[v.key].runs.map((x) => x.backgroundCores));
+  const all = [...bgTp, ...bgFixed].filter((x) => Number.isFinite(x));
+  const flagged = all.filter((x) => x > RULES.MAX_BACKGROUND_CORES).length;
+  const background = {
+    max_background_cores: RULES.MAX_BACKGROUND_CORES,
+    throughput_median_cores: round(median(bgTp), 2), throughput_max_cores: round(Math.max(...bgTp), 2),
+    fixed_rate_median_cores: round(median(bgFixed), 2), fixed_rate_max_cores: round(Math.max(...bgFixed), 2),
+    runs: all.length, flagged_runs: flagged, flagged: flagged > 0,
+  };
   return {
     date: new Date().toISOString(),
     mode: QUICK ? 'quick' : 'full',
@@ -489,6 +568,8 @@ function summarize({ micro, cold, sharedState }, { list, tp, fixed, mem, spin, w
     cold_start_ms: Object.fromEntries(Object.entries(cold).map(([k, v]) => [k, v.total_ms])),
     callback_ns: micro.callback_ns,
     stream_ns: micro.stream_ns,
+    rules: RULES,
+    background,
     targets,
     variants: variantsOut,
     scaling_2_vs_1: workersOut.scaling,
@@ -516,12 +597,14 @@ async function main() {
     duration_s: Math.round((Date.now() - started) / 1000),
   };
   const results = WORKERS_ONLY ? summarizeWorkersOnly(socketResults, layout, meta) : summarize(hostResults, socketResults, layout, meta);
+  if (results.background?.flagged) log(`background load: ${results.background.flagged_runs} of ${results.background.runs} runs had other work above ${RULES.MAX_BACKGROUND_CORES} cores (max ${Math.max(results.background.throughput_max_cores, results.background.fixed_rate_max_cores)}): flagged`);
+  for (const t of results.targets ?? []) log(`target: ${t.name}: ${t.value} ${t.unit} (${t.target}): ${t.status}${t.invalid ? `: ${t.invalid}` : ''}`);
   mkdirSync(join(OUT, '..'), { recursive: true });
   writeFileSync(OUT, `${JSON.stringify(results, null, 2)}\n`);
   log(`wrote ${OUT}`);
   if (WORKERS_ONLY) {
     const docs = join(REPO_ROOT, 'docs/performance.md');
-    if (!args['no-docs']) {
+    if (WRITE_DOCS) {
       writeFileSync(docs, replaceWorkersSection(readFileSync(docs, 'utf8'), results));
       log('replaced the workers section of docs/performance.md');
     }
@@ -529,7 +612,7 @@ async function main() {
     return;
   }
   const md = renderMarkdown(results);
-  if (!args['no-docs']) {
+  if (WRITE_DOCS) {
     writeFileSync(join(REPO_ROOT, 'docs/performance.md'), md);
     log('wrote docs/performance.md');
   }

@@ -17,3 +17,9 @@ export const GO_FIXTURES = [
   { key: 'mock-response', path: `${root}fixtures/go/mock-response/plugin.wasm`, config: '{"content":"hello"}' },
   { key: 'kitchen-sink', path: `${root}fixtures/go/kitchen-sink/plugin.wasm` },
 ];
+
+/**
+ * headers-bench with its 20 header names and values built per request (as the Alibaba Cloud
+ * MSE/Higress reference plugin does) rather than once at start; a variant over sockets only.
+ */
+export const AS_PER_REQUEST = { key: 'as_per_request', label: 'AssemblyScript 0.28, names built per request', path: `${root}fixtures/as/headers-bench-per-request.wasm` };

@@ -1,7 +1,7 @@
 // Process helpers: spawn pinned servers, wait for ports, read CPU time and RSS from /proc.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { cpus } from 'node:os';
 
 const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
@@ -182,4 +182,21 @@ export function startIdleSpinners(cpuCount) {
     out.push(start(argv));
   }
   return out;
+}
+
+/**
+ * A TCP port free right now on 127.0.0.1: bind port 0, read what the kernel chose, close. Every
+ * server the bench starts gets one, so two runs at once cannot share ports (there is a small window
+ * between close and the server's bind; waitForPort/`GET /check` would notice a stranger).
+ */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
 }
