@@ -409,6 +409,13 @@ function summarizeWorkers({ list, tp }, mem, layout) {
       cpu_us_per_req_2_vs_1: round(two.cpu_us_per_req_saturated / one.cpu_us_per_req_saturated, 3),
       // Per round: the 2-worker run over the 1-worker run just before it (same conditions, roughly).
       rps_2_vs_1_rounds: two.rps_rounds.map((x, k) => round(x / one.rps_rounds[k], 2)),
+      // The 1-worker run must have been proxy-bound and both free of background load; 2 workers
+      // cannot saturate two cores here (they share one with the origin and wrk), so only its
+      // background load is checked.
+      invalid: [
+        ...throughputProblems(`${v.baseLabel}, 1 worker`, tp[`${v.base}_w1`]),
+        ...(two.other_cores > RULES.MAX_BACKGROUND_CORES ? [`background load ${two.other_cores} cores during 2 workers (> ${RULES.MAX_BACKGROUND_CORES})`] : []),
+      ].join('; ') || null,
     };
   }
   return {
@@ -425,6 +432,7 @@ function summarizeWorkersOnly({ workers, mem, spin }, layout, meta) {
     date: new Date().toISOString(),
     mode: QUICK ? 'quick' : 'full',
     workers_only: true,
+    rules: RULES,
     machine: { cores: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', ...meta },
     layout: { pinned: layout.pinned, proxy_cpu: layout.proxy ?? null, proxy2_cpus: layout.proxy2 ?? null, origin_cpu: layout.origin ?? null, load_cpu: layout.load ?? null },
     plan: { wrkRounds: PLAN.wrkRounds, wrkWarmS: PLAN.wrkWarmS, wrkS: PLAN.wrkS, quietWaitMs: PLAN.quietWaitMs, wrk_connections: WRK_CONNECTIONS, idle_cpus_kept_busy: spin },

@@ -106,12 +106,14 @@ export function renderMarkdown(r) {
   p('- **CPU µs/req** at the fixed rate: the proxy\'s user + system CPU time (nginx: master and worker) over the requests of those runs.');
   p('- **RSS**: resident memory at the end of the runs (nginx: master + worker).');
   p();
-  p('Added latency per (no plugin, plugin) pair, p50 / p99 in µs, and the CPU the rest of the machine used');
-  p('meanwhile (cores; it competes with the processes under test):');
+  p('Added latency per (no plugin, plugin) pair, p50 / p99 in µs (raw: a single pair can come out negative, which is');
+  p('why only the median over enough clean pairs is used, and never a negative one), and the CPU the rest of the');
+  p('machine used meanwhile (cores; it competes with the processes under test):');
   p();
   for (const k of keys) {
     const pairs = v[k].added_latency_us_pairs;
-    if (pairs) p(`- ${v[k].label}: ${pairs.map((x) => `${signed(x.p50)} / ${signed(x.p99)} (other load ${f(x.backgroundCores, 2)})`).join('; ')}`);
+    const flag = (x) => (r.rules && x.backgroundCores > r.rules.MAX_BACKGROUND_CORES ? ', **flagged**, left out' : '');
+    if (pairs) p(`- ${v[k].label}: ${pairs.map((x) => `${signed(x.p50)} / ${signed(x.p99)} (other load ${f(x.backgroundCores, 2)}${flag(x)})`).join('; ')}`);
   }
   p();
   p('Coordinated-omission-corrected latency, from the moment each request was due rather than sent. The generator');
@@ -254,7 +256,7 @@ export function renderWorkers(r) {
   p('|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const x of Object.values(w.variants)) {
     const sc = x.workers === 2 ? Object.values(w.scaling).find((s) => s.label === x.proxy) : undefined;
-    p(`| ${x.proxy} | ${x.workers} | ${x.cpus ?? 'any'} | ${int(x.rps)} | ${Math.round(x.proxy_cpu_util * 100)} % | ${f(x.cpu_us_per_req_saturated)} | ${Math.round(x.origin_cpu_util * 100)} + ${Math.round(x.wrk_cpu_util * 100)} % | ${f(x.other_cores, 2)} | ${f(x.rss_mib)} | ${sc ? `**${f(sc.rps_2_vs_1, 2)}**` : '–'} | ${sc ? f(sc.cpu_us_per_req_2_vs_1, 2) : '–'} |`);
+    p(`| ${x.proxy} | ${x.workers} | ${x.cpus ?? 'any'} | ${int(x.rps)} | ${Math.round(x.proxy_cpu_util * 100)} % | ${f(x.cpu_us_per_req_saturated)} | ${Math.round(x.origin_cpu_util * 100)} + ${Math.round(x.wrk_cpu_util * 100)} % | ${f(x.other_cores, 2)} | ${f(x.rss_mib)} | ${sc ? `**${f(sc.rps_2_vs_1, 2)}**${sc.invalid ? ' (invalid)' : ''}` : '–'} | ${sc ? f(sc.cpu_us_per_req_2_vs_1, 2) : '–'} |`);
   }
   p();
   if (r.plan.wrkRounds > 1) {
@@ -266,6 +268,13 @@ export function renderWorkers(r) {
       const two = w.variants[`${base}_w2`];
       p(`- ${sc.label}: ${sc.rps_2_vs_1_rounds.map((x, k) => `${f(x, 2)} (${f(one.other_cores_rounds[k], 2)} / ${f(two.other_cores_rounds[k], 2)})`).join('; ')}`);
     }
+    p();
+  }
+  const bad = Object.values(w.scaling).filter((sc) => sc.invalid);
+  if (bad.length) {
+    p('Invalid 2-vs-1 ratios (see "When a figure counts" under Method):');
+    p();
+    for (const sc of bad) p(`- ${sc.label}: ${sc.invalid}`);
     p();
   }
   p(`Placement: ${w.placement.description}.`);
