@@ -13,13 +13,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './lib/fixtures.mjs';
+import { freePort } from './lib/procs.mjs';
 
 const { values: args } = parseArgs({ options: {
   workers: { type: 'string', default: '2' }, 'baseline-s': { type: 'string', default: '5' }, 'storm-s': { type: 'string', default: '10' },
   clients: { type: 'string', default: '4' }, 'spins-per-s': { type: 'string', default: '10' },
 } });
-const PORT = 18290;
-const ADMIN = 18291;
+// Ports chosen free at run time, so two runs at once cannot share them.
+const PORT = await freePort();
+const ADMIN = await freePort();
 const dir = mkdtempSync(join(tmpdir(), 'wasmgate-isolation-'));
 
 const origin = http.createServer((req, res) => { req.resume(); req.on('end', () => res.end('ok')); });
