@@ -621,7 +621,11 @@ async function main() {
   }
   const md = renderMarkdown(results);
   if (WRITE_DOCS) {
-    writeFileSync(join(REPO_ROOT, 'docs/performance.md'), md);
+    // Sections other benches own (bench/isolation.mjs writes "## Isolation ...") are carried over.
+    const docs = join(REPO_ROOT, 'docs/performance.md');
+    const old = readFileSync(docs, 'utf8');
+    const at = old.search(/^## Isolation/m);
+    writeFileSync(docs, at >= 0 ? `${md.trimEnd()}\n\n${old.slice(at)}` : md);
     log('wrote docs/performance.md');
   }
   process.stdout.write(`${md.split('<!-- table:end -->')[0].split('<!-- table:start -->')[1] ?? ''}\n`);
