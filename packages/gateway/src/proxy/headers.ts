@@ -109,16 +109,17 @@ export function outgoingHeaders(map: HeaderMap, keepHost = false): OutgoingHttpH
 
 /**
  * {@link outgoingHeaders} as a flat [name, value, name, value, …] list, the form
- * `ServerResponse.writeHead(status, list)` takes without a setHeader call per header.
+ * `ServerResponse.writeHead(status, list)` takes without a setHeader call per header. One pass over
+ * the pairs, no intermediate object (this runs once per response); repeated names stay in wire order.
  */
 export function outgoingHeaderList(map: HeaderMap): string[] {
+  const pairs = map.pairs;
+  let nominated: Set<string> | undefined;
+  for (const [k, v] of pairs) if (k === 'connection') for (const t of v.split(',')) (nominated ??= new Set()).add(t.trim().toLowerCase());
   const list: string[] = [];
-  const out = outgoingHeaders(map);
-  for (const k in out) {
-    const v = out[k];
-    if (v === undefined) continue;
-    if (Array.isArray(v)) for (const x of v) list.push(k, x);
-    else list.push(k, String(v));
+  for (const [k, v] of pairs) {
+    if (k.charCodeAt(0) === 0x3a || HOP_BY_HOP.has(k) || nominated?.has(k) || k === 'host') continue;
+    list.push(k, v);
   }
   return list;
 }
