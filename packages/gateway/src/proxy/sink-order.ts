@@ -39,7 +39,7 @@ export function orderChecked(sink: StreamSink): StreamSink {
   const report = (what: string) => {
     const line = `sink order violation: ${what} (calls: ${calls.join(' ')})`;
     sinkOrderViolations.push(line);
-    process.stderr.write(`${line}\n`);
+    console.error(line);
   };
   return {
     requestHeaders(h: HeaderMap, eos: boolean) {
