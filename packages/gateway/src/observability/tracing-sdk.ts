@@ -16,7 +16,7 @@ import {
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
+import { BasicTracerProvider as TracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import type { ChainFilter, FilterPhase, HeaderMap } from '@wasmgate/host';
 import type { Config, TracingSettings } from '../config/types.js';
 
@@ -38,7 +38,7 @@ function tracerFor(s: TracingSettings): Tracer {
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': s.serviceName }),
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(s.samplingRatio) }),
-    spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: s.otlpEndpoint }), scheduledDelayMillis: 1000 })],
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: s.otlpEndpoint }), { scheduledDelayMillis: 1000 })],
   });
   current = { key, provider, tracer: provider.getTracer('wasmgate') };
   void old?.provider.shutdown().catch(() => undefined);
