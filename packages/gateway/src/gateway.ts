@@ -22,7 +22,7 @@ import { listenOn } from './proxy/listen.js';
 import { fingerprint, problemsOf, toProblem, type ReloadOutcome, type ReloadProblem } from './reload-outcome.js';
 import { preparePlugins } from './supervisor/prepare-plugins.js';
 import type { GenerationPayload, PreparedPlugin, WorkerStatus } from './supervisor/protocol.js';
-import { toWire } from './supervisor/wire-error.js';
+import { pluginsFailed, toWire } from './supervisor/wire-error.js';
 import { WorkerPool, type PoolOptions, type UnresponsiveWorker } from './supervisor/worker-pool.js';
 import { FileWatcher } from './watch-files.js';
 import './proxy/errors.js';
@@ -138,7 +138,7 @@ export class Gateway {
     // The supervisor attaches too (thread 0) to read shared data and metrics for the admin API.
     gw.#shared = attachSharedState(handle, { threadId: 0, notifyQueueReady: () => undefined });
     const payload = await gw.#prepare(config);
-    if (payload.errors.length > 0) throw pluginsFailed(payload.errors);
+    if (payload.errors.length > 0) throw pluginsFailedInOrder(payload.errors);
     gw.#nextGeneration++;
     // One debuggee: with --inspect every request runs on the one thread the debugger is attached to.
     const workers = opts.inspect ? 1 : config.gateway.workers ?? availableParallelism();
@@ -316,11 +316,11 @@ export class Gateway {
         // every plugin problem of the new configuration is reported at once.
         await this.#pool.prepare(next.payload);
       } catch (e) {
-        throw pluginsFailed([...next.errors, ...(e instanceof WasmgateError && Array.isArray(e.cause) ? (e.cause as WasmgateError[]) : [e as WasmgateError])]);
+        throw pluginsFailedInOrder([...next.errors, ...(e instanceof WasmgateError && Array.isArray(e.cause) ? (e.cause as WasmgateError[]) : [e as WasmgateError])]);
       }
       if (next.errors.length > 0) {
         this.#pool.discard(next.payload.id);
-        throw pluginsFailed(next.errors);
+        throw pluginsFailedInOrder(next.errors);
       }
       this.#nextGeneration++;
       if (this.#closing) return { ...this.lastReload!, skipped: 'shutting down' };
@@ -409,12 +409,9 @@ function configInvalid(errors: readonly WasmgateError[]): WasmgateError {
 }
 
 /** One error for every plugin problem, in manifest order (each is located at its WasmPlugin). */
-function pluginsFailed(unordered: readonly WasmgateError[]): WasmgateError {
+function pluginsFailedInOrder(unordered: readonly WasmgateError[]): WasmgateError {
   const at = (e: WasmgateError) => `${e.location?.file ?? '\uffff'}\0${String(e.location?.line ?? 0).padStart(9, '0')}`;
-  const errors = [...unordered].sort((a, b) => (at(a) < at(b) ? -1 : at(a) > at(b) ? 1 : 0));
-  const first = errors[0]!;
-  const message = errors.length === 1 ? first.message : `${errors.length} plugins failed to load: ${errors.map((e) => e.message).join('; ')}`;
-  return new WasmgateError(first.code, message, { cause: [...errors], details: errors.flatMap((e) => e.details) });
+  return pluginsFailed([...unordered].sort((a, b) => (at(a) < at(b) ? -1 : at(a) > at(b) ? 1 : 0)));
 }
 
 function isDirectory(p: string): boolean {

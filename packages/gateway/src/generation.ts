@@ -8,8 +8,8 @@
 import { LogLevel, WasmgateError, type ChainFilter } from '@wasmgate/host';
 import { deepFreeze } from './config/freeze.js';
 import { pluginLimits } from './config/limits.js';
-import { hostMatches } from './config/match-route.js';
-import type { Config, RouteConfig, WasmPluginConfig } from './config/types.js';
+import { pluginInScope } from './config/match-route.js';
+import type { Config, RouteConfig } from './config/types.js';
 import type { Logger } from './logger.js';
 import { PluginInstance } from './plugins/plugin-instance.js';
 import { createNodePorts, type NodePorts, type SharedStores } from './ports/node-ports.js';
@@ -17,7 +17,7 @@ import { loadTracing } from './observability/tracing.js';
 import { Upstream } from './proxy/upstream.js';
 import { locatePluginError } from './supervisor/prepare-plugins.js';
 import type { GenerationPayload, WireError } from './supervisor/protocol.js';
-import { fromWire } from './supervisor/wire-error.js';
+import { fromWire, pluginsFailed } from './supervisor/wire-error.js';
 import type { CallSlotWriter } from './worker/call-slot.js';
 
 /** What every generation of a worker shares. */
@@ -89,9 +89,7 @@ export class Generation {
     if (errors.length > 0) {
       for (const inst of plugins.values()) inst.close();
       ports.close();
-      const first = errors[0]!;
-      const message = errors.length === 1 ? first.message : `${errors.length} plugins failed to load: ${errors.map((e) => e.message).join('; ')}`;
-      throw new WasmgateError(first.code, message, { cause: errors, details: errors.flatMap((e) => e.details) });
+      throw pluginsFailed(errors);
     }
     return new Generation(payload.id, config, ports, plugins, skipped);
   }
@@ -99,7 +97,7 @@ export class Generation {
   chainFor(route: RouteConfig | undefined, host: string): ChainFilter[] | { unavailable: string } {
     const out: ChainFilter[] = [];
     for (const p of this.config.plugins) {
-      if (!inScope(p, route, host)) continue;
+      if (!pluginInScope(p, route, host)) continue;
       const inst = this.plugins.get(p.key);
       if (inst) out.push(inst.filter());
       else if (p.failStrategy === 'FAIL_CLOSE') return { unavailable: `plugin ${p.key} is not loaded` };
@@ -146,12 +144,4 @@ export class Generation {
     })();
     return this.#released;
   }
-}
-
-/** wasmgate's host-side scope (spec.wasmgate.scope): the plugin runs where a listed route or domain matches. */
-function inScope(p: WasmPluginConfig, route: RouteConfig | undefined, host: string): boolean {
-  const routes = p.scope?.routes ?? [];
-  const domains = p.scope?.domains ?? [];
-  if (routes.length === 0 && domains.length === 0) return true;
-  return (route !== undefined && routes.includes(route.name)) || domains.some((d) => hostMatches(d, host));
 }

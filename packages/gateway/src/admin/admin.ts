@@ -6,8 +6,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Gateway, GenerationInfo } from '../gateway.js';
-import type { RouteConfig, WasmPluginConfig } from '../config/types.js';
-import { hostMatches } from '../config/match-route.js';
+import type { RouteConfig } from '../config/types.js';
+import { pluginInScope } from '../config/match-route.js';
 import type { PluginStatus, WorkerStatus } from '../supervisor/protocol.js';
 import type { UnresponsiveWorker } from '../supervisor/worker-pool.js';
 import { redact } from '../redact.js';
@@ -149,16 +149,9 @@ function chainOf(gen: GenerationInfo, r: RouteConfig): string[] | { unavailable:
   const host = h.startsWith('*.') ? `x${h.slice(1)}` : h;
   const out: string[] = [];
   for (const p of gen.config.plugins) {
-    if (!inScope(p, r, host)) continue;
+    if (!pluginInScope(p, r, host)) continue;
     if (gen.plugins.has(p.key)) out.push(p.key);
     else if (p.failStrategy === 'FAIL_CLOSE') return { unavailable: `plugin ${p.key} is not loaded` };
   }
   return out;
-}
-
-function inScope(p: WasmPluginConfig, route: RouteConfig, host: string): boolean {
-  const routes = p.scope?.routes ?? [];
-  const domains = p.scope?.domains ?? [];
-  if (routes.length === 0 && domains.length === 0) return true;
-  return routes.includes(route.name) || domains.some((d) => hostMatches(d, host));
 }

@@ -6,7 +6,7 @@
  * rules, as in Envoy.
  * @module
  */
-import type { Config, NamedMatch, RouteConfig } from './types.js';
+import type { Config, NamedMatch, RouteConfig, WasmPluginConfig } from './types.js';
 
 /** The parts of a request besides host and path that routes may test (`:method` and headers). */
 export interface RequestHeaders {
@@ -239,4 +239,15 @@ function hostRank(host: string | undefined): number {
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * wasmgate's host-side scope (`spec.wasmgate.scope`): a plugin with no scope runs everywhere;
+ * otherwise where a listed route or domain matches.
+ */
+export function pluginInScope(p: WasmPluginConfig, route: RouteConfig | undefined, host: string): boolean {
+  const routes = p.scope?.routes ?? [];
+  const domains = p.scope?.domains ?? [];
+  if (routes.length === 0 && domains.length === 0) return true;
+  return (route !== undefined && routes.includes(route.name)) || domains.some((d) => hostMatches(d, host));
 }

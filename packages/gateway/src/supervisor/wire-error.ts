@@ -28,3 +28,10 @@ export function combine(errors: readonly WasmgateError[]): WasmgateError {
   const message = `${errors.length} errors: ${errors.map((e) => e.message).join('; ')}`;
   return new WasmgateError(first.code, message, { cause: [...errors], details: errors.flatMap((e) => e.details) });
 }
+
+/** One error for several plugin problems: the first one's code, every message, each error in `cause`. */
+export function pluginsFailed(errors: readonly WasmgateError[]): WasmgateError {
+  const first = errors[0]!;
+  const message = errors.length === 1 ? first.message : `${errors.length} plugins failed to load: ${errors.map((e) => e.message).join('; ')}`;
+  return new WasmgateError(first.code, message, { cause: [...errors], details: errors.flatMap((e) => e.details) });
+}
