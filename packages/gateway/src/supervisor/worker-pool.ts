@@ -121,13 +121,14 @@ export class WorkerPool {
     const port = await probePort(opts.listen);
     const pool = new WorkerPool(opts, { host: opts.listen.host, port }, first);
     if (opts.listenTls) pool.#listenTls = { host: opts.listenTls.host, port: await probePort(opts.listenTls) };
+    // Watching from the first spawn on: startTimeoutMs bounds the first VM starts too.
+    if (!opts.inspect) pool.#watchdog.start();
     try {
       await Promise.all(Array.from({ length: opts.count }, (_, i) => pool.#spawn(i + 1)));
     } catch (e) {
       await pool.#terminateAll();
       throw e;
     }
-    if (!opts.inspect) pool.#watchdog.start();
     return pool;
   }
 

@@ -302,3 +302,18 @@ test('after a storm of requests growing past maxMemoryMiB, the process gives the
   t.diagnostic(`RSS baseline ${Math.round(baseline / MiB)} MiB, peak ${Math.round(peak / MiB)} MiB, after ${Math.round(after / MiB)} MiB`);
   assert.ok(peak - baseline > 64 * MiB, 'the storm did take memory (the test measures something)');
 });
+
+test('startTimeoutMs bounds start-up too: a plugin spinning in proxy_on_configure fails the start with WG_VM_DEADLINE naming the deadline', async (t) => {
+  const bag = new Cleanup();
+  t.after(() => bag.run());
+  const upstream = await startUpstream(bag);
+  await assert.rejects(startGateway(bag, [
+    service('backend', [`127.0.0.1:${upstream.port}`]),
+    ingress('site', 'backend'),
+    wasmPlugin('slow-start', fixture('wat/spin-configure.wasm'), { wasmgate: { limits: { startTimeoutMs: 200 } } }),
+  ], { workers: 1 }), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'WG_VM_DEADLINE', e.message);
+    assert.match(e.message, /exceeded its call deadline of 200 ms in proxy_on_configure/);
+    return true;
+  });
+});
