@@ -12,6 +12,7 @@ import '../src/proxy/errors.js';
 import '../src/cli/errors.js';
 import '../src/supervisor/errors.js';
 import '../src/admin/errors.js';
+import '../src/author/errors.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 

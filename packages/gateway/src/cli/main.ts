@@ -15,6 +15,10 @@ const COMMANDS: Record<string, () => Promise<{ run: CommandRunner }>> = {
   inspect: () => import('./commands/inspect.js'),
   // Held in a variable so the CLI builds even on a checkout without the OCI command compiled in.
   oci: () => import(OCI_COMMAND) as Promise<{ run: CommandRunner }>,
+  init: () => import('./commands/init.js'),
+  build: () => import('./commands/build.js'),
+  dev: () => import('./commands/dev.js'),
+  manifest: () => import('./commands/manifest.js'),
 };
 
 /** The version of the wasmgate package (packages/gateway/package.json, next to dist/). */

@@ -127,5 +127,75 @@ export const OCI: CommandSpec = {
   ],
 };
 
+// ---------------------------------------------------------------------------------------------
+// The plugin author's workflow: init → build → test → dev → oci push → manifest (docs/authoring.md)
+// ---------------------------------------------------------------------------------------------
+
+export const INIT: CommandSpec = {
+  name: 'init',
+  summary: 'Create a plugin project (AssemblyScript, Go or Rust) with tests, a WasmPlugin manifest and a local gateway config.',
+  synopsis: '<dir> [--lang as|go|rust] [options]',
+  positionals: { min: 1, max: 1, name: 'a folder: wasmgate init <dir>' },
+  options: [
+    { name: 'lang', short: 'l', type: 'string', arg: 'as|go|rust', help: 'the plugin language (default as: AssemblyScript with @wasmgate/sdk)' },
+    { name: 'name', type: 'string', arg: 'NAME', help: 'the plugin name (default: the folder name)' },
+    { name: 'sdk-version', type: 'string', arg: 'RANGE', help: 'depend on @wasmgate/* from the registry at RANGE (default: $WASMGATE_SDK_VERSION, else file: paths to this installation)' },
+  ],
+  notes: [
+    'The folder must be new or empty. Then: cd <dir> && npm install && npm test (Go: go mod tidy first).',
+    'examples: wasmgate init my-plugin',
+    '          wasmgate init my-go-plugin --lang go',
+  ],
+};
+
+export const BUILD: CommandSpec = {
+  name: 'build',
+  summary: 'Compile a plugin project to build/plugin.wasm with the canonical flags, then report its size, ABI and imports.',
+  synopsis: '[dir] [options]',
+  positionals: { min: 0, max: 1, name: 'at most one project folder' },
+  options: [
+    { name: 'abi', type: 'string', arg: '0.2.100|0.2.1', help: 'AssemblyScript: the ABI marker (default 0.2.100 for Higress; 0.2.1 for plain Envoy/Istio)' },
+    { name: 'debug', type: 'boolean', help: 'unoptimised build with debug names' },
+    { name: 'out', short: 'o', type: 'string', arg: 'FILE', help: 'write the module here (default <dir>/build/plugin.wasm)' },
+  ],
+  notes: [
+    'The language comes from the folder: asconfig.json / assembly/index.ts / assemblyscript in package.json → AssemblyScript, go.mod → Go, Cargo.toml → Rust.',
+    'Exit 1 on compile errors (printed with file:line:col) or a missing toolchain (the message says what to install).',
+  ],
+};
+
+export const DEV: CommandSpec = {
+  name: 'dev',
+  summary: 'Build, serve and watch a plugin project: every save rebuilds and hot-reloads while requests keep being served.',
+  synopsis: '[dir] [options]',
+  positionals: { min: 0, max: 1, name: 'at most one project folder' },
+  options: [
+    { ...LISTEN, help: 'data-plane address (default 127.0.0.1:8080)' },
+    { ...ADMIN, help: 'admin address (default 127.0.0.1:0, a free port)' },
+    { name: 'abi', type: 'string', arg: '0.2.100|0.2.1', help: 'AssemblyScript: the ABI marker (default 0.2.100)' },
+    { name: 'debug', type: 'boolean', help: 'unoptimised builds with debug names' },
+    { name: 'debounce', type: 'string', arg: 'MS', help: 'quiet time after the last file event before a rebuild (default 60)' },
+  ],
+  notes: [
+    'Serves the project\'s gateway.yaml and wasmplugin.yaml; without a gateway.yaml, the plugin alone in front of the built-in echo backend (as wasmgate run).',
+    'A build that fails is printed and the last good build keeps serving.',
+  ],
+};
+
+export const MANIFEST: CommandSpec = {
+  name: 'manifest',
+  summary: 'Print the project\'s WasmPlugin for a pushed image: url oci://…, sha256 (the image manifest digest), phase, priority, config.',
+  synopsis: '[dir] --image oci://REGISTRY/REPO:TAG [options]',
+  positionals: { min: 0, max: 1, name: 'at most one project folder' },
+  options: [
+    { name: 'image', type: 'string', required: true, arg: 'oci://REGISTRY/REPO:TAG', help: 'the image wasmgate oci push published' },
+    { name: 'offline', type: 'boolean', help: 'do not ask the registry: compute the digest wasmgate oci push gives the local build/plugin.wasm' },
+    { name: 'output', short: 'o', type: 'string', arg: 'FILE', help: 'write the manifest to FILE instead of standard output' },
+    PLAIN_HTTP,
+    PULL_SECRET,
+  ],
+  notes: ['example: wasmgate oci push build/plugin.wasm reg.example.com/p:1.0 && wasmgate manifest --image oci://reg.example.com/p:1.0 > deploy.yaml'],
+};
+
 /** The commands `wasmgate --help` lists, in order. */
-export const COMMAND_SPECS: readonly CommandSpec[] = [SERVE, RUN, VALIDATE, INSPECT, OCI];
+export const COMMAND_SPECS: readonly CommandSpec[] = [SERVE, RUN, VALIDATE, INSPECT, OCI, INIT, BUILD, DEV, MANIFEST];

@@ -16,7 +16,7 @@ export function serviceFqdn(namespace: string, name: string): string {
 }
 
 /** Resolves every Service; the map is keyed `namespace/name`. */
-export function resolveServices(manifests: readonly ServiceManifest[], ctx: ResolveContext): Map<string, ServiceConfig> {
+export function resolveServices(manifests: readonly ServiceManifest[], ctx: ResolveContext, echoBackend?: string): Map<string, ServiceConfig> {
   const services = new Map<string, ServiceConfig>();
   // Alias (and FQDN) → where it was first claimed, so one cluster name never means two Services.
   const claimed = new Map<string, string>();
@@ -27,7 +27,20 @@ export function resolveServices(manifests: readonly ServiceManifest[], ctx: Reso
         'Kubernetes Service names are RFC 1035 labels; the name becomes the first label of <name>.<namespace>.svc.cluster.local.');
     }
     const endpoints: HostPort[] = [];
-    spec.endpoints.forEach((text, i) => {
+    if (spec.echo === true) {
+      if (spec.endpoints !== undefined) {
+        ctx.error('WG_CONFIG_INVALID', m, ['spec', 'echo'], 'a Service has either endpoints or echo: true, not both', 'Remove spec.endpoints to route to the built-in echo backend, or spec.echo to route to the endpoints.');
+      }
+      const echo = echoBackend === undefined ? undefined : parseHostPort(echoBackend);
+      if (echo?.ok) endpoints.push(echo.value);
+      else {
+        ctx.error('WG_CONFIG_INVALID', m, ['spec', 'echo'], 'echo: true needs the built-in echo backend, which only wasmgate serve, dev and run start',
+          'Serve this config with "wasmgate serve" or "wasmgate dev"; an embedder passes overrides.echoBackend ("host:port" of an echo backend it started).');
+      }
+    } else if (spec.endpoints === undefined) {
+      ctx.error('WG_CONFIG_INVALID', m, ['spec'], `Service ${m.namespace}/${m.name} needs spec.endpoints (or echo: true for the built-in echo backend)`);
+    }
+    (spec.echo === true ? [] : spec.endpoints ?? []).forEach((text, i) => {
       const parsed = parseHostPort(text);
       if (parsed.ok) endpoints.push(parsed.value);
       else ctx.error('WG_CONFIG_INVALID', m, ['spec', 'endpoints', i], `endpoint "${text}" ${parsed.reason}`);

@@ -38,7 +38,7 @@ export function resolveConfig(
   const manifests = dropDuplicates(documents, ctx);
   const of = <K extends Manifest['kind']>(kind: K) => manifests.filter((m): m is Extract<Manifest, { kind: K }> => m.kind === kind);
 
-  const services = resolveServices(of('Service'), ctx);
+  const services = resolveServices(of('Service'), ctx, overrides.echoBackend);
   resolveMcpBridges(of('McpBridge'), services, ctx);
   const routes = resolveRoutes(of('Ingress'), services, ctx);
   const ingressNames = new Set(

@@ -341,4 +341,9 @@ export interface ConfigOverrides {
   readonly listenTls?: string;
   /** Data-plane worker threads (`--workers`). */
   readonly workers?: number;
+  /**
+   * `host:port` of the built-in echo backend the CLI started (serve, dev, run): the endpoint of
+   * every Service with `spec.echo: true`. Without it such a Service is an error.
+   */
+  readonly echoBackend?: string;
 }

@@ -17,7 +17,7 @@ import { OCI, OCI_PULL, OCI_PUSH } from '../specs.js';
 type Values = { readme?: string; spec?: string; 'plain-http'?: boolean; 'pull-secret'?: string; sha256?: string; output?: string };
 
 /** The credentials file: the flag, else Docker's own config when it exists (as docker and oras do). */
-function pullSecret(values: Values, io: CliIo): string | undefined {
+export function pullSecret(values: { 'pull-secret'?: string }, io: CliIo): string | undefined {
   if (values['pull-secret']) return resolve(io.cwd, values['pull-secret']);
   const dir = io.env.DOCKER_CONFIG ?? (io.env.HOME ? join(io.env.HOME, '.docker') : undefined);
   const file = dir ? join(dir, 'config.json') : undefined;

@@ -6,8 +6,10 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { LogLevel } from '@wasmgate/host';
 import { loadConfig } from '../../config/index.js';
+import type { ConfigOverrides } from '../../config/types.js';
 import { Gateway } from '../../gateway.js';
 import { createLogger } from '../../logger.js';
+import { createEchoBackend } from '../../services/echo-backend.js';
 import type { CliIo, CommandRunner } from '../io.js';
 import { parseCommand, usageError, usageText } from '../options.js';
 import { renderError } from '../render-error.js';
@@ -65,10 +67,20 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
   }
   const workers = values.workers;
   const configPaths = values.config.map((c) => resolve(io.cwd, c));
+  // The built-in echo backend (Services with `echo: true`, docs/config.md): tiny, so always there.
+  const echo = await createEchoBackend();
   const overrides = {
     ...(values.listen ? { listen: values.listen } : {}), ...(values.listenTls ? { listenTls: values.listenTls } : {}), ...(values.admin ? { admin: values.admin } : {}),
-    ...(workers !== undefined ? { workers } : {}),
+    ...(workers !== undefined ? { workers } : {}), echoBackend: `${echo.host}:${echo.port}`,
   };
+  try {
+    return await serveWith(values, configPaths, overrides, io);
+  } finally {
+    await echo.close();
+  }
+};
+
+async function serveWith(values: ServeFlags, configPaths: string[], overrides: ConfigOverrides, io: CliIo): Promise<number> {
   // A broken config is refused with exactly the report `wasmgate validate` prints (docs/config.md).
   const checked = loadConfig(configPaths, { ...overrides, cwd: io.cwd });
   if (checked.errors.length > 0) {
@@ -100,7 +112,7 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
     await accessLog?.close();
     return renderError(io, e);
   }
-};
+}
 
 interface AccessLogWriter {
   readonly write: (line: string) => void;

@@ -107,7 +107,8 @@ export const run: CommandRunner = async (args, io) => {
     return renderError(io, e);
   }
   const paths = [...(values.config ?? []), ...positionals];
-  const loaded = loadConfig(paths, { cwd: io.cwd });
+  // serve and dev start the echo backend on a free port; any address checks Services with `echo: true`.
+  const loaded = loadConfig(paths, { cwd: io.cwd, echoBackend: '127.0.0.1:1' });
   // --strict: every warning counts as an error, in file order with the errors.
   const result = values.strict && loaded.warnings.length > 0
     ? { ...loaded, config: undefined, errors: inFileOrder([...loaded.errors, ...loaded.warnings], loaded.sources), warnings: [] }

@@ -13,7 +13,8 @@ const ServicePortSchema = Strict({
 
 /** The `spec` of a Service. */
 export const ServiceSpecSchema = Strict({
-  endpoints: Type.Array(NonEmpty({ description: '"host:port" or "[ipv6]:port"' }), { minItems: 1 }),
+  endpoints: Type.Optional(Type.Array(NonEmpty({ description: '"host:port" or "[ipv6]:port"' }), { minItems: 1 })),
+  echo: Type.Optional(Type.Boolean({ description: 'true: the built-in echo backend of wasmgate serve/dev/run is the endpoint (instead of endpoints)' })),
   ports: Type.Optional(Type.Array(ServicePortSchema)),
   protocol: Type.Optional(Enum(['http', 'redis'])),
   tls: Type.Optional(Type.Boolean()),
