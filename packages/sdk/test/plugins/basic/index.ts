@@ -1,0 +1,47 @@
+// Test plugin: echoes which config matched, exercises headers, bodies and context helpers.
+export * from "@wasmgate/sdk/assembly/exports";
+import { Action, HttpContext, JsonValue, log, setCtx } from "@wasmgate/sdk";
+
+class Config {
+  name: string = "";
+  mode: string = "";
+}
+
+function parseConfig(json: JsonValue, config: Config): string | null {
+  if (json.get("fail").asBool()) return "asked to fail";
+  config.name = json.get("name").asString("unnamed");
+  config.mode = json.get("mode").asString("");
+  return null;
+}
+
+function onRequestHeaders(ctx: HttpContext, config: Config): Action {
+  ctx.addRequestHeader("x-config", config.name);
+  ctx.addRequestHeader("x-rule", ctx.ruleIndex().toString());
+  ctx.setContext("seen", ctx.path());
+  if (config.mode == "reply") {
+    ctx.sendHttpResponse(200, [["content-type", "text/plain"], ["x-method", ctx.method()]], String.UTF8.encode("config " + config.name));
+    return Action.Pause;
+  }
+  if (config.mode == "stop") return Action.HeaderStopIteration;
+  if (config.mode == "nobody") ctx.dontReadRequestBody();
+  log.info("headers for " + ctx.host());
+  return Action.Continue;
+}
+
+function onRequestBody(ctx: HttpContext, config: Config, body: ArrayBuffer): Action {
+  ctx.replaceRequestBody(String.UTF8.encode("[" + String.UTF8.decode(body) + "]"));
+  return Action.Continue;
+}
+
+function onResponseHeaders(ctx: HttpContext, config: Config): Action {
+  const seen = ctx.getContext("seen");
+  ctx.addResponseHeader("x-seen", seen !== null ? seen : "none");
+  return Action.Continue;
+}
+
+setCtx<Config>("basic", {
+  parseConfig: parseConfig,
+  onRequestHeaders: onRequestHeaders,
+  onRequestBody: onRequestBody,
+  onResponseHeaders: onResponseHeaders,
+});
