@@ -8,7 +8,7 @@ export { JsonValue, JsonKind, jsonQuote } from "./json";
 export { log, LogLevel } from "./log";
 export { matchDomain, matchService, normalizeHost } from "./matcher";
 export { PluginOptions, setCtx } from "./plugin";
-export { PluginContext, getVmId } from "./plugin-context";
+export { PluginContext, getPluginContext, getVmId } from "./plugin-context";
 export { Cluster, FQDNCluster, K8sCluster, StaticIpCluster, DnsCluster, RouteCluster, TargetCluster } from "./cluster";
 export { ClusterClient, HttpCallback } from "./http-client";
 export { RedisClient, RedisCallback } from "./redis";

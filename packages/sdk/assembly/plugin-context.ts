@@ -6,7 +6,7 @@
 import { getCurrentTimeNanos, randomBytes, setTickPeriod } from "./host";
 import { JsonValue } from "./json";
 import { getSharedData, setSharedDataString } from "./shared-data";
-import { roots } from "./state";
+import { currentRoot, roots } from "./state";
 import { TICK_PERIOD_MS } from "./tick";
 
 export const LEASE_KEY_PREFIX = "higress_wasm_vm_lease:";
@@ -71,4 +71,9 @@ export function leaderTick(rootId: u32): void {
   if (!roots.has(rootId)) return;
   const root = roots.get(rootId);
   if (root.leaderElection) root.leader = tryLease();
+}
+
+/** The PluginContext of the root whose callback (or stream callback) is running. */
+export function getPluginContext(): PluginContext {
+  return new PluginContext(currentRoot());
 }
