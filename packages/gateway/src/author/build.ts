@@ -17,6 +17,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WasmgateError } from '@wasmgate/host';
 import type { Project } from './project.js';
+import { ascDiagnostics } from './diagnostics.js';
 import { copyAtomically, exec, which, writeAtomically } from './toolchain.js';
 import './errors.js';
 
@@ -102,7 +103,7 @@ async function buildAs(p: Project, out: string, opts: BuildProjectOptions): Prom
   const { sdk } = await loadSdkBuild(p.dir);
   const r = await sdk.buildAssemblyScript({ entry, abi: opts.abi ?? '0.2.100', debug: opts.debug === true });
   if (r.ok && r.binary) writeAtomically(out, r.binary);
-  return { ok: r.ok && r.binary !== undefined, output: out, ms: r.ms, diagnostics: r.diagnostics.trimEnd(), command: `asc ${relative(p.dir, entry)} ${r.flags.join(' ')}` };
+  return { ok: r.ok && r.binary !== undefined, output: out, ms: r.ms, diagnostics: ascDiagnostics(r.diagnostics.trimEnd()), command: `asc ${relative(p.dir, entry)} ${r.flags.join(' ')}` };
 }
 
 // -------------------------------------------------------------------------------------------------

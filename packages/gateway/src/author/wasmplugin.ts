@@ -48,6 +48,8 @@ export function manifestFor(doc: Document, image: string, digest: string, note: 
   const spec = out.get('spec') as YAMLMap;
   setAfter(spec, 'url', image, 'url');
   setAfter(spec, 'sha256', digest.replace(/^sha256:/, ''), 'url');
+  // The file's own header comment is about the local file; the output is about the image.
   out.commentBefore = ` ${note}`;
+  if (isMap(out.contents)) out.contents.commentBefore = null;
   return out.toString({ lineWidth: 0 });
 }
