@@ -185,11 +185,9 @@ class PluginImpl<C> extends PluginBase {
       ctx.rule = GLOBAL_RULE;
       return true;
     }
-    const authority = getHeader(MapType.RequestHeaders, ":authority");
-    if (authority === null) {
-      log.error("get match config failed, err:get host failed");
-      return false;
-    }
+    // Deliberate deviation: wasm-go skips the plugin (fail-open) when `:authority` is missing, which would
+    // let such a request bypass an auth plugin; here it counts as "" (no domain rule matches it).
+    const authority = ctx.host_;
     const route = propertyOrEmpty("route_name");
     const cluster = propertyOrEmpty("cluster_name");
     if (route === null || cluster === null) {

@@ -7,7 +7,7 @@ import { loadPlugin } from '@wasmgate/testing';
 import { buildAssemblyScript, buildFlags } from '../src/build.js';
 import { buildPlugin, SDK_ROOT } from './build-plugin.js';
 
-const markers = (wasm: Uint8Array) =>
+const markers = (wasm: Uint8Array<ArrayBuffer>) =>
   WebAssembly.Module.exports(new WebAssembly.Module(wasm)).map((e) => e.name).filter((n) => n.startsWith('proxy_abi_version_'));
 
 describe('build targets', () => {

@@ -9,10 +9,10 @@ export const SDK_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The repository root. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
-const cache = new Map<string, Promise<Uint8Array>>();
+const cache = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
 
 /** Compiles `test/plugins/<name>/index.ts` (or an absolute/relative-to-repo entry) into memory. */
-export function buildPlugin(nameOrEntry: string, abi: AbiTarget = '0.2.100'): Promise<Uint8Array> {
+export function buildPlugin(nameOrEntry: string, abi: AbiTarget = '0.2.100'): Promise<Uint8Array<ArrayBuffer>> {
   const entry = nameOrEntry.endsWith('.ts') ? new URL(nameOrEntry, `file://${REPO_ROOT}`).pathname
     : `${SDK_ROOT}test/plugins/${nameOrEntry}/index.ts`;
   const key = `${entry}@${abi}`;
@@ -20,7 +20,7 @@ export function buildPlugin(nameOrEntry: string, abi: AbiTarget = '0.2.100'): Pr
   if (!p) {
     p = buildAssemblyScript({ entry, abi }).then((r) => {
       assert.ok(r.ok, `build of ${entry} failed:\n${r.diagnostics}`);
-      return r.binary!;
+      return new Uint8Array(r.binary!);
     });
     cache.set(key, p);
   }
