@@ -9,10 +9,13 @@ export const MATCH_ROUTE_KEY = "_match_route_";
 export const MATCH_DOMAIN_KEY = "_match_domain_";
 export const MATCH_SERVICE_KEY = "_match_service_";
 export const MATCH_ROUTE_PREFIX_KEY = "_match_route_prefix_";
+export const MATCH_CONSUMER_KEY = "_match_consumer_";
 export const PLUGIN_ID_KEY = "_plugin_id_";
+/** The request header key-auth & co. set to the authenticated consumer (`_match_consumer_` rules). */
+export const CONSUMER_HEADER = "x-mse-consumer";
 
 /** Which match array decides a rule, in wasm-go's precedence. */
-export enum RuleKind { Route = 0, RouteAndService, Domain, Service, RoutePrefix }
+export enum RuleKind { Route = 0, RouteAndService, Domain, Service, RoutePrefix, RoutePrefixAndConsumer }
 
 export class RuleMatch {
   kind: RuleKind = RuleKind.Route;
@@ -20,6 +23,7 @@ export class RuleMatch {
   domains: string[] = [];
   services: string[] = [];
   routePrefixes: string[] = [];
+  consumers: string[] = [];
 }
 
 function strings(v: JsonValue): string[] {
@@ -40,10 +44,11 @@ export function parseRuleMatch(rule: JsonValue): RuleMatch | null {
   for (let i = 0; i < m.domains.length; i++) m.domains[i] = m.domains[i].toLowerCase();
   m.services = strings(rule.get(MATCH_SERVICE_KEY));
   m.routePrefixes = strings(rule.get(MATCH_ROUTE_PREFIX_KEY));
+  m.consumers = strings(rule.get(MATCH_CONSUMER_KEY));
   if (m.routes.length > 0) m.kind = m.services.length > 0 ? RuleKind.RouteAndService : RuleKind.Route;
   else if (m.domains.length > 0) m.kind = RuleKind.Domain;
   else if (m.services.length > 0) m.kind = RuleKind.Service;
-  else if (m.routePrefixes.length > 0) m.kind = RuleKind.RoutePrefix;
+  else if (m.routePrefixes.length > 0) m.kind = m.consumers.length > 0 ? RuleKind.RoutePrefixAndConsumer : RuleKind.RoutePrefix;
   else return null;
   return m;
 }
@@ -85,7 +90,8 @@ function contains(list: string[], s: string): bool {
   return false;
 }
 
-export function ruleMatches(m: RuleMatch, route: string, host: string, cluster: string): bool {
+/** `consumer` is the request's x-mse-consumer header ("" when absent); only consumer rules look at it. */
+export function ruleMatches(m: RuleMatch, route: string, host: string, cluster: string, consumer: string): bool {
   switch (m.kind) {
     case RuleKind.Route: return contains(m.routes, route);
     case RuleKind.RouteAndService: return contains(m.routes, route) && matchService(m.services, cluster);
@@ -95,6 +101,11 @@ export function ruleMatches(m: RuleMatch, route: string, host: string, cluster: 
     }
     case RuleKind.Service: return matchService(m.services, cluster);
     case RuleKind.RoutePrefix: {
+      for (let i = 0; i < m.routePrefixes.length; i++) if (route.startsWith(m.routePrefixes[i])) return true;
+      return false;
+    }
+    case RuleKind.RoutePrefixAndConsumer: {
+      if (!contains(m.consumers, consumer)) return false;
       for (let i = 0; i < m.routePrefixes.length; i++) if (route.startsWith(m.routePrefixes[i])) return true;
       return false;
     }

@@ -7,7 +7,7 @@ import { BufferType, getHeader, getPropertyString, getPropertyStatus, getWholeBu
 import { GLOBAL_RULE, HttpContext, isBinaryBody, NOT_MATCHED, readBody } from "./http-context";
 import { JsonValue } from "./json";
 import { log, setLogNames } from "./log";
-import { normalizeHost, parseRuleMatch, PLUGIN_ID_KEY, RULES_KEY, ruleMatches, RuleMatch, withoutMatcherKeys } from "./matcher";
+import { CONSUMER_HEADER, normalizeHost, parseRuleMatch, PLUGIN_ID_KEY, RuleKind, RULES_KEY, ruleMatches, RuleMatch, withoutMatcherKeys } from "./matcher";
 import { utf8 } from "./memory";
 import { PluginContext, setLeaseName } from "./plugin-context";
 import { RootState } from "./state";
@@ -195,8 +195,15 @@ class PluginImpl<C> extends PluginBase {
       return false;
     }
     const host = normalizeHost(authority);
+    // The consumer header is read only when a `_match_consumer_` rule is reached, as wasm-go does.
+    let consumer: string | null = null;
     for (let i = 0; i < root.rules.length; i++) {
-      if (ruleMatches(root.rules[i], route, host, cluster)) { ctx.rule = i; return true; }
+      const rule = root.rules[i];
+      if (rule.kind == RuleKind.RoutePrefixAndConsumer && consumer === null) {
+        const c = getHeader(MapType.RequestHeaders, CONSUMER_HEADER);
+        consumer = c !== null ? c : "";
+      }
+      if (ruleMatches(rule, route, host, cluster, consumer !== null ? consumer : "")) { ctx.rule = i; return true; }
     }
     if (root.hasGlobal) { ctx.rule = GLOBAL_RULE; return true; }
     return false;

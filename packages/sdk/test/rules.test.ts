@@ -21,6 +21,7 @@ describe('multi-level configuration (rule matching)', () => {
           { _match_service_: ['backend.default.svc.cluster.local', 'other.dns:8080'], name: 'service' },
           { _match_route_prefix_: ['ai-'], name: 'prefix' },
           { _match_domain_: ['a.example.com'], name: 'never (rule 2 wins)' },
+          { _match_route_prefix_: ['vip-'], _match_consumer_: ['alice'], name: 'prefix+consumer' },
         ],
       },
     });
@@ -58,6 +59,19 @@ describe('multi-level configuration (rule matching)', () => {
   });
   it('matches a route prefix', () => {
     assert.deepEqual(which({ route_name: 'ai-route-1' }), ['prefix', '4']);
+  });
+  it('matches a route prefix with a consumer (x-mse-consumer)', () => {
+    const s = plugin.stream({ properties: { route_name: 'vip-1' } });
+    s.requestHeaders({ ...GET(), 'x-mse-consumer': 'alice' }, { endStream: true });
+    assert.equal(s.upstream.headers?.get('x-config'), 'prefix+consumer');
+    s.end();
+    assert.deepEqual(which({ route_name: 'vip-1' }), ['global', '-1']);
+  });
+  it('counts a missing :authority as "" (route rules still match; wasm-go would skip the plugin)', () => {
+    const s = plugin.stream({ properties: { route_name: 'default/foo' } });
+    s.requestHeaders({ ':method': 'GET', ':path': '/' }, { endStream: true });
+    assert.equal(s.upstream.headers?.get('x-config'), 'route');
+    s.end();
   });
 
   it('skips unmatched requests when there is no global config', async () => {
