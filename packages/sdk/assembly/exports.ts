@@ -11,10 +11,9 @@ import { onHttpCallResponse } from "./http-client";
 import { JsonValue } from "./json";
 import { log } from "./log";
 import { getPlugin } from "./plugin";
-import { leaderTick } from "./plugin-context";
 import { onRedisCallResponse } from "./redis";
 import { roots, RootState, setCurrent, streams } from "./state";
-import { runTickFuncs } from "./tick";
+import { resetTickFuncs, runTickFuncs, startTicking } from "./tick";
 export { proxy_on_memory_allocate } from "./memory";
 // Compiled in for build.ts's `--use abort=~lib/@wasmgate/sdk/assembly/abort/sdkAbort`.
 import "./abort";
@@ -41,28 +40,38 @@ export function proxy_on_configure(rootId: u32, configSize: u32): u32 {
   if (!roots.has(rootId)) roots.set(rootId, new RootState(rootId));
   const root = roots.get(rootId);
   setCurrent(null, rootId);
+  // wasm-go order: the start-or-reload hook, then a fresh tick list, then the configuration.
+  let err = plugin.startOrReload(root);
+  if (err !== null) {
+    setCurrent(null, 0);
+    log.error("prePluginStartOrReload hook failed: " + err);
+    return 0;
+  }
+  resetTickFuncs();
   const data = configSize > 0 ? getWholeBuffer(BufferType.PluginConfiguration) : null;
   const text = data !== null ? String.UTF8.decode(data) : "";
   let json: JsonValue;
   if (text.trim().length == 0) {
+    if (plugin.hasParseConfig()) log.warn("config is empty, but has ParseConfigFunc");
     json = JsonValue.parse("{}");
   } else {
     json = JsonValue.parse(text);
-    const err = json.error;
-    if (err !== null) {
-      log.warn("the plugin configuration is not a valid json: " + err);
+    const bad = json.error;
+    if (bad !== null) {
+      setCurrent(null, 0);
+      log.warn("the plugin configuration is not a valid json: " + bad);
       log.error("plugin start failed");
       return 0;
     }
   }
-  let err = json.isObject() ? plugin.configure(root, json) : "the plugin configuration is not a JSON object";
-  if (err === null) err = plugin.startOrReload(root);
+  err = json.isObject() ? plugin.configure(root, json) : "the plugin configuration is not a JSON object";
   setCurrent(null, 0);
   if (err !== null) {
     log.warn("parse rule config failed: " + err);
     log.error("plugin start failed");
     return 0;
   }
+  startTicking();
   log.info("plugin start successfully");
   return 1;
 }
@@ -70,7 +79,6 @@ export function proxy_on_configure(rootId: u32, configSize: u32): u32 {
 export function proxy_on_tick(rootId: u32): void {
   setCurrent(null, rootId);
   runTickFuncs();
-  leaderTick(rootId);
   setCurrent(null, 0);
 }
 
@@ -79,7 +87,7 @@ export function proxy_on_request_headers(id: u32, numHeaders: u32, endOfStream: 
   if (plugin === null || !streams.has(id)) return Action.Continue;
   const ctx = streams.get(id);
   setCurrent(ctx, ctx.rootId);
-  const r = plugin.requestHeaders(ctx);
+  const r = plugin.requestHeaders(ctx, endOfStream != 0);
   setCurrent(null, 0);
   return r;
 }

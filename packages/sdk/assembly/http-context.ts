@@ -45,8 +45,10 @@ export class HttpContext {
   responseBodySize: usize = 0;
   inRequestBody: bool = false;
   routeCallback: RouteCallback | null = null;
-  routeStatus: i32 = 0;
-  routeHeaders: string[][] = [];
+  requestHeadersEnd: bool = false;
+  responseHeadersEnd: bool = false;
+  responseContentType: string = "";
+  responseContentEncoding: string = "";
   done: bool = false;
 
   userContext: Map<string, string> = new Map();
@@ -89,21 +91,18 @@ export class HttpContext {
   bufferResponseBody(): void { this.streamingResponseBody = false; }
   dontReadRequestBody(): void { this.needRequestBody = false; }
   dontReadResponseBody(): void { this.needResponseBody = false; }
-  hasRequestBody(): bool {
-    const cl = getHeader(MapType.RequestHeaders, "content-length");
-    if (cl !== null) return cl != "0";
-    return getHeader(MapType.RequestHeaders, "transfer-encoding") !== null || this.contentType.length > 0;
-  }
+  /** False when the request headers ended the stream (no body follows). */
+  hasRequestBody(): bool { return !this.requestHeadersEnd; }
+  hasResponseBody(): bool { return !this.responseHeadersEnd; }
+  /** `connection: upgrade` and `upgrade: websocket` (case-insensitive), from the cached headers. */
   isWebsocket(): bool {
-    return this.upgrade.toLowerCase() == "websocket" && this.connection.toLowerCase().indexOf("upgrade") >= 0;
+    return this.connection.toLowerCase() == "upgrade" && this.upgrade.toLowerCase() == "websocket";
   }
   isBinaryRequestBody(): bool {
     return isBinaryBody(this.contentType, this.contentEncoding);
   }
   isBinaryResponseBody(): bool {
-    const ct = getHeader(MapType.ResponseHeaders, "content-type");
-    const ce = getHeader(MapType.ResponseHeaders, "content-encoding");
-    return isBinaryBody(ct !== null ? ct : "", ce !== null ? ce : "");
+    return isBinaryBody(this.responseContentType, this.responseContentEncoding);
   }
   setRequestBodyBufferLimit(bytes: u32): void { setProperty(["set_decoder_buffer_limit"], utf8(bytes.toString())); }
   setResponseBodyBufferLimit(bytes: u32): void { setProperty(["set_encoder_buffer_limit"], utf8(bytes.toString())); }
@@ -228,6 +227,7 @@ export class HttpContext {
     if (u.host.length > 0) replaceHeader(MapType.RequestHeaders, ":authority", u.host);
     setBuffer(BufferType.RequestBody, 0, 0x7fffffff, body);
     this.routeCallback = callback;
+    log.info("route call start, method:" + method + ", url:" + url);
     return true;
   }
 
@@ -241,6 +241,12 @@ export class HttpContext {
     this.upgrade = orEmpty(getHeader(MapType.RequestHeaders, "upgrade"));
     this.contentType = orEmpty(getHeader(MapType.RequestHeaders, "content-type"));
     this.contentEncoding = orEmpty(getHeader(MapType.RequestHeaders, "content-encoding"));
+  }
+
+  /** @internal */
+  cacheResponseHeaders(): void {
+    this.responseContentType = orEmpty(getHeader(MapType.ResponseHeaders, "content-type"));
+    this.responseContentEncoding = orEmpty(getHeader(MapType.ResponseHeaders, "content-encoding"));
   }
 }
 

@@ -1,13 +1,13 @@
 // PluginContext: the root (one configured plugin instance) as wasm-go's PluginContext exposes it.
 // Leader election: one VM among all VMs of the plugin holds a lease in shared data
-// (`higress_wasm_vm_lease:<plugin name>`, value `{"vmID":"<uuid>","timestamp":<unix s>}`), renewed
-// on every tick; a lease older than 60 s may be taken over. CAS makes the take-over race-free.
+// (`higress_wasm_vm_lease:<plugin name>`, value `{"vmID":"<uuid>","timestamp":<unix s>}`). Each
+// doLeaderElection() is one round, as in wasm-go: plugins call it from a tick function to keep renewing;
+// a lease not renewed for more than 60 s may be taken over. CAS makes the take-over race-free.
 
-import { getCurrentTimeNanos, randomBytes, setTickPeriod } from "./host";
+import { getCurrentTimeNanos, randomBytes } from "./host";
 import { JsonValue } from "./json";
 import { getSharedData, setSharedDataString } from "./shared-data";
 import { currentRoot, roots } from "./state";
-import { TICK_PERIOD_MS } from "./tick";
 
 export const LEASE_KEY_PREFIX = "higress_wasm_vm_lease:";
 export const LEASE_SECONDS: i64 = 60;
@@ -37,13 +37,10 @@ export function getVmId(): string {
 export class PluginContext {
   constructor(public id: u32) {}
 
-  /** Opts in: tries to take the lease now and renews/retakes it on every tick. */
+  /** One election round: takes or renews the lease when free, ours or stale; isLeader() says the outcome. */
   doLeaderElection(): void {
     if (!roots.has(this.id)) return;
-    const root = roots.get(this.id);
-    root.leaderElection = true;
-    setTickPeriod(TICK_PERIOD_MS);
-    root.leader = tryLease();
+    roots.get(this.id).leader = tryLease();
   }
 
   isLeader(): bool {
@@ -62,15 +59,8 @@ export function tryLease(): bool {
   const lease = JsonValue.parse(cur.text());
   const holder = lease.get("vmID").asString();
   const ts = lease.get("timestamp").asI64();
-  if (holder == me || now - ts >= LEASE_SECONDS) return setSharedDataString(key, value, cur.cas) == 0;
+  if (holder == me || now - ts > LEASE_SECONDS) return setSharedDataString(key, value, cur.cas) == 0;
   return false;
-}
-
-/** @internal tick hook: renew for every root that asked for election. */
-export function leaderTick(rootId: u32): void {
-  if (!roots.has(rootId)) return;
-  const root = roots.get(rootId);
-  if (root.leaderElection) root.leader = tryLease();
 }
 
 /** The PluginContext of the root whose callback (or stream callback) is running. */

@@ -11,7 +11,6 @@ import { CONSUMER_HEADER, normalizeHost, parseRuleMatch, PLUGIN_ID_KEY, RuleKind
 import { utf8 } from "./memory";
 import { PluginContext, setLeaseName } from "./plugin-context";
 import { RootState } from "./state";
-import { resetTickFuncs } from "./tick";
 
 /**
  * The callbacks of a plugin; pass an object literal to setCtx with the ones you need. Callbacks are
@@ -32,7 +31,7 @@ export class PluginOptions<C> {
   onStreamingResponseBody: ((ctx: HttpContext, config: C, chunk: ArrayBuffer, isEnd: bool) => ArrayBuffer) | null = null;
   /** After the stream (proxy_on_log): write access-log attributes here. */
   onStreamDone: ((ctx: HttpContext, config: C) => void) | null = null;
-  /** After each successful configure (start or reload). */
+  /** At each configure (start or reload), before the configuration is parsed (wasm-go PrePluginStartOrReload). */
   onPluginStartOrReload: ((plugin: PluginContext) => string | null) | null = null;
 }
 
@@ -40,9 +39,10 @@ export class PluginOptions<C> {
 export abstract class PluginBase {
   name: string = "";
   abstract configure(root: RootState, json: JsonValue): string | null;
+  abstract hasParseConfig(): bool;
   abstract startOrReload(root: RootState): string | null;
   abstract newStream(ctx: HttpContext): void;
-  abstract requestHeaders(ctx: HttpContext): i32;
+  abstract requestHeaders(ctx: HttpContext, end: bool): i32;
   abstract requestBody(ctx: HttpContext, size: usize, end: bool): i32;
   abstract responseHeaders(ctx: HttpContext, end: bool): i32;
   abstract responseBody(ctx: HttpContext, size: usize, end: bool): i32;
@@ -91,7 +91,6 @@ class PluginImpl<C> extends PluginBase {
   configure(root: RootState, json: JsonValue): string | null {
     const pluginId = json.get(PLUGIN_ID_KEY).asString();
     setLogNames(this.name, pluginId);
-    resetTickFuncs();
     const configs = new Configs<C>();
     const rules = new Array<RuleMatch>();
     let hasGlobal = false;
@@ -143,6 +142,8 @@ class PluginImpl<C> extends PluginBase {
     return null;
   }
 
+  hasParseConfig(): bool { return this.opts.parseConfig !== null; }
+
   startOrReload(root: RootState): string | null {
     const f = this.opts.onPluginStartOrReload;
     return f ? f(new PluginContext(root.id)) : null;
@@ -165,7 +166,8 @@ class PluginImpl<C> extends PluginBase {
     ctx.streamingResponseBody = o.onStreamingResponseBody !== null;
   }
 
-  requestHeaders(ctx: HttpContext): i32 {
+  requestHeaders(ctx: HttpContext, end: bool): i32 {
+    ctx.requestHeadersEnd = end;
     ctx.cacheRequestHeaders();
     const rid = getHeader(MapType.RequestHeaders, "x-request-id");
     if (rid !== null && rid.length > 0) setProperty(["x_request_id"], utf8(rid));
@@ -230,35 +232,37 @@ class PluginImpl<C> extends PluginBase {
   }
 
   responseHeaders(ctx: HttpContext, end: bool): i32 {
+    ctx.responseHeadersEnd = end;
+    ctx.cacheResponseHeaders();
     if (ctx.rule == NOT_MATCHED) return Action.Continue;
+    if (ctx.isBinaryResponseBody()) ctx.needResponseBody = false;
     const route = ctx.routeCallback;
     if (route) {
-      const status = getHeader(MapType.ResponseHeaders, ":status");
-      ctx.routeStatus = status !== null ? I32.parseInt(status) : 502;
-      ctx.routeHeaders = ctx.getResponseHeaders();
-      if (!end) return Action.HeaderStopIteration;
-      ctx.routeCallback = null;
-      route(ctx, ctx.routeStatus, ctx.routeHeaders, new ArrayBuffer(0));
-      return Action.HeaderStopAllIterationAndWatermark;
+      if (end) {
+        ctx.routeCallback = null;
+        route(ctx, responseStatus(), ctx.getResponseHeaders(), new ArrayBuffer(0));
+        return Action.HeaderStopAllIterationAndWatermark;
+      }
+      ctx.needResponseBody = true;
+      return Action.HeaderStopIteration;
     }
-    const ct = getHeader(MapType.ResponseHeaders, "content-type");
-    const ce = getHeader(MapType.ResponseHeaders, "content-encoding");
-    if (isBinaryBody(ct !== null ? ct : "", ce !== null ? ce : "")) ctx.needResponseBody = false;
     const f = this.opts.onResponseHeaders;
     return headerStatus(f ? f(ctx, this.configFor(ctx)) : Action.Continue);
   }
 
   responseBody(ctx: HttpContext, size: usize, end: bool): i32 {
-    if (ctx.rule == NOT_MATCHED) return Action.Continue;
+    if (ctx.rule == NOT_MATCHED || !ctx.needResponseBody) return Action.Continue;
     const route = ctx.routeCallback;
     if (route) {
+      // The route call's answer goes to its callback, whole, instead of the response handlers.
       if (!end) return Action.DataStopIterationAndBuffer;
       ctx.routeCallback = null;
       const body = getWholeBuffer(BufferType.ResponseBody);
-      route(ctx, ctx.routeStatus, ctx.routeHeaders, body !== null ? body : new ArrayBuffer(0));
+      const status = responseStatus();
+      ctx.removeResponseHeader("content-length");
+      route(ctx, status, ctx.getResponseHeaders(), body !== null ? body : new ArrayBuffer(0));
       return Action.Continue;
     }
-    if (!ctx.needResponseBody) return Action.Continue;
     const streaming = this.opts.onStreamingResponseBody;
     if (streaming && ctx.streamingResponseBody) {
       const chunk = readBody(BufferType.ResponseBody, size);
@@ -285,6 +289,12 @@ import { roots } from "./state";
 
 function rootOf(ctx: HttpContext): RootState | null {
   return roots.has(ctx.rootId) ? roots.get(ctx.rootId) : null;
+}
+
+/** The response `:status` for a route call's callback; 500 when absent, as wasm-go. */
+function responseStatus(): i32 {
+  const s = getHeader(MapType.ResponseHeaders, ":status");
+  return s !== null && s.length > 0 ? I32.parseInt(s) : 500;
 }
 
 /** A property as text: "" when NotFound, null on any other failure (wasm-go then skips the plugin). */

@@ -10,7 +10,6 @@ export class RootState {
   configured: bool = false;
   hasGlobal: bool = false;
   rules: RuleMatch[] = [];
-  leaderElection: bool = false;
   leader: bool = false;
   constructor(id: u32) { this.id = id; }
 }

@@ -1,6 +1,7 @@
-// Tick functions as wasm-go runs them: registering one sets the root's tick period to 100 ms; each
-// proxy_on_tick runs the functions whose period has elapsed (by the host's clock). The list is VM-wide
-// and cleared at every configure, so a reload registers afresh.
+// Tick functions as wasm-go runs them: register them while configuring; a configure that registered any
+// sets the tick period to 100 ms, and each proxy_on_tick runs the functions whose period has elapsed by
+// the host's clock (each runs at the first tick, then every period). The list is VM-wide and cleared at
+// every configure, so a reload registers afresh.
 
 import { getCurrentTimeNanos, setTickPeriod } from "./host";
 
@@ -16,8 +17,12 @@ function nowMs(): i64 { return <i64>(getCurrentTimeNanos() / 1_000_000); }
 
 /** Runs `fn` every `periodMs` (at 100 ms granularity). Call it while configuring (parseConfig). */
 export function registerTickFunc(periodMs: i64, fn: () => void): void {
-  funcs.push(new TickFunc(periodMs, fn, nowMs()));
-  setTickPeriod(TICK_PERIOD_MS);
+  funcs.push(new TickFunc(periodMs, fn, 0));
+}
+
+/** @internal after a successful configure. */
+export function startTicking(): void {
+  if (funcs.length > 0) setTickPeriod(TICK_PERIOD_MS);
 }
 
 /** @internal */

@@ -12,13 +12,14 @@ describe('tick functions', () => {
   before(async () => { plugin = await loadPlugin(await buildPlugin('features'), { name: 'features', config: { tickMs: 250 } }); });
   after(() => plugin.close());
 
-  it('runs a tick function each time its period has elapsed on the virtual clock (100 ms tick)', async () => {
-    await plugin.clock.advance(200);
+  it('runs a tick function at the first tick, then each time its period has elapsed (100 ms tick)', async () => {
     assert.equal(plugin.metrics().features_ticks ?? 0, 0);
-    await plugin.clock.advance(100); // t = 300 ≥ 250
+    await plugin.clock.advance(100); // first tick: runs
     assert.equal(plugin.metrics().features_ticks, 1);
     plugin.http.intercept({ cluster: 'tick-target', path: '/from-tick', authority: 'tick.host' }).reply(204);
-    await plugin.clock.advance(300); // t = 600: the second run makes a callout outside any stream
+    await plugin.clock.advance(200); // t = 300: only 200 ms since the run
+    assert.equal(plugin.metrics().features_ticks, 1);
+    await plugin.clock.advance(100); // t = 400: the second run makes a callout outside any stream
     assert.equal(plugin.metrics().features_ticks, 2);
     assert.equal(plugin.sharedData.get('ticks'), '2');
     await plugin.settle();
@@ -42,16 +43,36 @@ describe('leader election', () => {
     assert.equal(lease.timestamp, START_S);
     s.end();
     assert.equal(JSON.parse(plugin.sharedData.get('higress_wasm_vm_lease:features')!).vmID, lease.vmID);
-    // The leader renews on each tick; the follower stays a follower.
+    // Renewed by a tick function that calls doLeaderElection (tickMs config not set here: a request renews).
     await plugin.clock.advance(30_000);
+    const s1 = plugin.stream();
+    s1.requestHeaders(REQ('leader'), { endStream: true });
+    assert.deepEqual(s1.upstream.headers?.getAll('x-is-leader'), ['true', 'false']);
+    s1.end();
     assert.equal(JSON.parse(plugin.sharedData.get('higress_wasm_vm_lease:features')!).timestamp, START_S + 30);
     // A lease nobody renewed for 60 s is taken over.
-    plugin.sharedData.set('higress_wasm_vm_lease:features', JSON.stringify({ vmID: 'gone', timestamp: START_S - 100 }));
+    plugin.sharedData.set('higress_wasm_vm_lease:features', JSON.stringify({ vmID: 'gone', timestamp: START_S + 30 - 61 }));
     const s2 = plugin.stream();
     s2.requestHeaders(REQ('leader'), { endStream: true });
-    const leaders = s2.upstream.headers?.getAll('x-is-leader');
-    assert.deepEqual(leaders, ['true', 'false']);
+    assert.deepEqual(s2.upstream.headers?.getAll('x-is-leader'), ['true', 'false']);
     s2.end();
+    // A lease renewed 60 s ago is still held: nobody takes it over.
+    plugin.sharedData.set('higress_wasm_vm_lease:features', JSON.stringify({ vmID: 'other', timestamp: START_S + 30 - 60 }));
+    const s3 = plugin.stream();
+    s3.requestHeaders(REQ('leader'), { endStream: true });
+    assert.deepEqual(s3.upstream.headers?.getAll('x-is-leader'), ['false', 'false']);
+    s3.end();
+  });
+
+  it('renews the lease from a tick function', async (t) => {
+    const wasm = await buildPlugin('features');
+    const plugin = await loadPlugin(wasm, { name: 'vm-a', vmId: 'le2', config: { leader: true, tickMs: 1000 } });
+    t.after(() => plugin.close());
+    plugin.http.intercept({ cluster: 'tick-target' }).reply(204).persist();
+    await plugin.clock.advance(100);
+    assert.equal(JSON.parse(plugin.sharedData.get('higress_wasm_vm_lease:features')!).timestamp, START_S);
+    await plugin.clock.advance(5_000);
+    assert.equal(JSON.parse(plugin.sharedData.get('higress_wasm_vm_lease:features')!).timestamp, START_S + 5);
   });
 });
 

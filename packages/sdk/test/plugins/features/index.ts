@@ -15,9 +15,11 @@ class Config {
 let ticks: Metric | null = null;
 let tickCalls = 0;
 let tickClient: ClusterClient | null = null;
+let electing = false;
 
 function onTick(): void {
   tickCalls++;
+  if (electing) getPluginContext().doLeaderElection();
   ticks!.increment(1);
   setSharedDataString("ticks", tickCalls.toString());
   if (tickCalls == 2 && tickClient !== null) tickClient!.get("/from-tick", [], onTickCallout);
@@ -41,6 +43,7 @@ function parseConfig(json: JsonValue, config: Config): string | null {
     registerTickFunc(t.asI64(), onTick);
   }
   config.leader = json.get("leader").asBool();
+  electing = config.leader;
   return null;
 }
 
