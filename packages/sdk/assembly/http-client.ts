@@ -48,6 +48,13 @@ export class ClusterClient {
     return this.call("PATCH", url, headers, body, callback, timeoutMs);
   }
 
+  connect(url: string, headers: string[][], body: ArrayBuffer, callback: HttpCallback, timeoutMs: u32 = 500): u32 {
+    return this.call("CONNECT", url, headers, body, callback, timeoutMs);
+  }
+  trace(url: string, headers: string[][], body: ArrayBuffer, callback: HttpCallback, timeoutMs: u32 = 500): u32 {
+    return this.call("TRACE", url, headers, body, callback, timeoutMs);
+  }
+
   /**
    * Sends the call; returns its token, or 0 when the host refused it (unknown cluster, bad headers), after
    * an error log. On 0 the callback never runs: do not pause the stream.
@@ -57,7 +64,9 @@ export class ClusterClient {
     const all = new Array<string[]>();
     for (let i = 0; i < headers.length; i++) {
       const h = headers[i];
-      if (h.length >= 2 && !h[0].startsWith(":")) all.push([h[0], h[1]]);
+      // As wasm-go: the SDK sets these three itself; other pseudo-headers (":scheme") pass.
+      if (h.length < 2 || h[0] == ":method" || h[0] == ":path" || h[0] == ":authority") continue;
+      all.push([h[0], h[1]]);
     }
     let authority = u.host;
     if (authority.length == 0) authority = this.cluster.hostName();

@@ -26,29 +26,53 @@ export class RedisClient {
   username: string = "";
   password: string = "";
   timeoutMs: u32 = 1000;
-  database: i32 = -1;
+  database: i32 = 0;
+  /** False until init succeeds, and again after a NOAUTH reply: the next command re-runs init first. */
+  ready: bool = false;
+  initialized: bool = false;
 
   constructor(public cluster: Cluster) {}
 
-  /** proxy_redis_init; `db` ≥ 0 selects a database (`?db=N`). Returns false (and logs) on failure. */
-  init(username: string, password: string, timeoutMs: u32, db: i32 = -1): bool {
+  /**
+   * proxy_redis_init; `db` > 0 selects a database (`<cluster>?db=N`). A failure is not fatal, as in
+   * wasm-go: it logs a warning and the next command tries again. Returns whether the client is ready.
+   */
+  init(username: string, password: string, timeoutMs: u32, db: i32 = 0): bool {
     this.username = username;
     this.password = password;
     this.timeoutMs = timeoutMs;
     this.database = db;
-    let name = this.cluster.clusterName();
-    if (db >= 0) name += "?db=" + db.toString();
-    const n = utf8(name), u = utf8(username), p = utf8(password);
-    const status = abi.proxy_redis_init(ptrOf(n), n.byteLength, ptrOf(u), u.byteLength, ptrOf(p), p.byteLength, timeoutMs);
-    if (status != Status.Ok) {
-      log.error("redis init failed, status: " + status.toString() + ", cluster: " + name);
-      return false;
-    }
-    return true;
+    this.initialized = true;
+    this.ready = this.doInit();
+    if (!this.ready) log.warn("failed to init redis, will retry later, cluster: " + this.initName());
+    return this.ready;
   }
 
-  /** Any command: `command(["SET", "k", "v"], cb)`. Returns the call token, 0 on failure. */
+  initName(): string {
+    const name = this.cluster.clusterName();
+    return this.database != 0 ? name + "?db=" + this.database.toString() : name;
+  }
+
+  doInit(): bool {
+    const n = utf8(this.initName()), u = utf8(this.username), p = utf8(this.password);
+    return abi.proxy_redis_init(ptrOf(n), n.byteLength, ptrOf(u), u.byteLength, ptrOf(p), p.byteLength, this.timeoutMs) == Status.Ok;
+  }
+
+  /** Re-runs init when the client is not ready; false (and an error log) when that fails. */
+  checkReady(): bool {
+    if (this.ready) return true;
+    if (!this.initialized) {
+      log.error("redis client is not ready, please call init() first");
+      return false;
+    }
+    this.ready = this.doInit();
+    if (!this.ready) log.error("failed to re-authenticate redis, cluster: " + this.initName());
+    return this.ready;
+  }
+
+  /** Any command, redis-cli style: `command(["SET", "k", "v"], cb)`. Returns the call token, 0 on failure. */
   command(args: string[], callback: RedisCallback): u32 {
+    if (!this.checkReady()) return 0;
     const s = currentStream();
     return this.send(new PendingRedis(this, encodeCommand(args), s !== null ? s.id : 0, currentRoot(), callback));
   }
@@ -66,33 +90,69 @@ export class RedisClient {
     return token;
   }
 
-  get(key: string, cb: RedisCallback): u32 { return this.command(["get", key], cb); }
-  set(key: string, value: string, cb: RedisCallback): u32 { return this.command(["set", key, value], cb); }
-  setEx(key: string, value: string, seconds: i64, cb: RedisCallback): u32 { return this.command(["setex", key, seconds.toString(), value], cb); }
-  setNX(key: string, value: string, cb: RedisCallback): u32 { return this.command(["setnx", key, value], cb); }
+  // --- keys ---
   del(key: string, cb: RedisCallback): u32 { return this.command(["del", key], cb); }
   exists(key: string, cb: RedisCallback): u32 { return this.command(["exists", key], cb); }
-  expire(key: string, seconds: i64, cb: RedisCallback): u32 { return this.command(["expire", key, seconds.toString()], cb); }
+  expire(key: string, ttlSeconds: i64, cb: RedisCallback): u32 { return this.command(["expire", key, ttlSeconds.toString()], cb); }
+  persist(key: string, cb: RedisCallback): u32 { return this.command(["persist", key], cb); }
   ttl(key: string, cb: RedisCallback): u32 { return this.command(["ttl", key], cb); }
+  // --- strings ---
+  get(key: string, cb: RedisCallback): u32 { return this.command(["get", key], cb); }
+  set(key: string, value: string, cb: RedisCallback): u32 { return this.command(["set", key, value], cb); }
+  /** SET key value EX ttl (as wasm-go). */
+  setEx(key: string, value: string, ttlSeconds: i64, cb: RedisCallback): u32 { return this.command(["set", key, value, "ex", ttlSeconds.toString()], cb); }
+  /** SET key value NX [EX ttl when ttl > 0] (as wasm-go). */
+  setNX(key: string, value: string, ttlSeconds: i64, cb: RedisCallback): u32 {
+    const args = ["set", key, value, "nx"];
+    if (ttlSeconds > 0) { args.push("ex"); args.push(ttlSeconds.toString()); }
+    return this.command(args, cb);
+  }
+  mGet(keys: string[], cb: RedisCallback): u32 { return this.command(prepend(["mget"], keys), cb); }
   incr(key: string, cb: RedisCallback): u32 { return this.command(["incr", key], cb); }
   incrBy(key: string, delta: i64, cb: RedisCallback): u32 { return this.command(["incrby", key, delta.toString()], cb); }
   decr(key: string, cb: RedisCallback): u32 { return this.command(["decr", key], cb); }
   decrBy(key: string, delta: i64, cb: RedisCallback): u32 { return this.command(["decrby", key, delta.toString()], cb); }
+  // --- lists ---
+  lLen(key: string, cb: RedisCallback): u32 { return this.command(["llen", key], cb); }
+  lPush(key: string, values: string[], cb: RedisCallback): u32 { return this.command(prepend(["lpush", key], values), cb); }
+  rPush(key: string, values: string[], cb: RedisCallback): u32 { return this.command(prepend(["rpush", key], values), cb); }
+  lPop(key: string, cb: RedisCallback): u32 { return this.command(["lpop", key], cb); }
+  rPop(key: string, cb: RedisCallback): u32 { return this.command(["rpop", key], cb); }
+  lRange(key: string, start: i64, stop: i64, cb: RedisCallback): u32 { return this.command(["lrange", key, start.toString(), stop.toString()], cb); }
+  // --- hashes ---
+  hExists(key: string, field: string, cb: RedisCallback): u32 { return this.command(["hexists", key, field], cb); }
+  hDel(key: string, fields: string[], cb: RedisCallback): u32 { return this.command(prepend(["hdel", key], fields), cb); }
+  hLen(key: string, cb: RedisCallback): u32 { return this.command(["hlen", key], cb); }
   hGet(key: string, field: string, cb: RedisCallback): u32 { return this.command(["hget", key, field], cb); }
   hSet(key: string, field: string, value: string, cb: RedisCallback): u32 { return this.command(["hset", key, field, value], cb); }
-  hDel(key: string, field: string, cb: RedisCallback): u32 { return this.command(["hdel", key, field], cb); }
-  hIncrBy(key: string, field: string, delta: i64, cb: RedisCallback): u32 { return this.command(["hincrby", key, field, delta.toString()], cb); }
+  hMGet(key: string, fields: string[], cb: RedisCallback): u32 { return this.command(prepend(["hmget", key], fields), cb); }
+  hKeys(key: string, cb: RedisCallback): u32 { return this.command(["hkeys", key], cb); }
+  hVals(key: string, cb: RedisCallback): u32 { return this.command(["hvals", key], cb); }
   hGetAll(key: string, cb: RedisCallback): u32 { return this.command(["hgetall", key], cb); }
-  lPush(key: string, value: string, cb: RedisCallback): u32 { return this.command(["lpush", key, value], cb); }
-  rPush(key: string, value: string, cb: RedisCallback): u32 { return this.command(["rpush", key, value], cb); }
+  hIncrBy(key: string, field: string, delta: i64, cb: RedisCallback): u32 { return this.command(["hincrby", key, field, delta.toString()], cb); }
+  // --- sets ---
+  sCard(key: string, cb: RedisCallback): u32 { return this.command(["scard", key], cb); }
+  sAdd(key: string, values: string[], cb: RedisCallback): u32 { return this.command(prepend(["sadd", key], values), cb); }
+  sRem(key: string, values: string[], cb: RedisCallback): u32 { return this.command(prepend(["srem", key], values), cb); }
+  sIsMember(key: string, value: string, cb: RedisCallback): u32 { return this.command(["sismember", key, value], cb); }
+  sMembers(key: string, cb: RedisCallback): u32 { return this.command(["smembers", key], cb); }
+  // --- sorted sets ---
+  zCard(key: string, cb: RedisCallback): u32 { return this.command(["zcard", key], cb); }
+  zIncrBy(key: string, member: string, delta: string, cb: RedisCallback): u32 { return this.command(["zincrby", key, delta, member], cb); }
+  zScore(key: string, member: string, cb: RedisCallback): u32 { return this.command(["zscore", key, member], cb); }
+  zRange(key: string, start: i64, stop: i64, cb: RedisCallback): u32 { return this.command(["zrange", key, start.toString(), stop.toString()], cb); }
+  // --- scripting, pub/sub ---
   publish(channel: string, message: string, cb: RedisCallback): u32 { return this.command(["publish", channel, message], cb); }
   /** EVAL script numKeys keys… args… */
   eval(script: string, numKeys: i32, keys: string[], args: string[], cb: RedisCallback): u32 {
-    const all = ["eval", script, numKeys.toString()];
-    for (let i = 0; i < keys.length; i++) all.push(keys[i]);
-    for (let i = 0; i < args.length; i++) all.push(args[i]);
-    return this.command(all, cb);
+    return this.command(prepend(prepend(["eval", script, numKeys.toString()], keys), args), cb);
   }
+}
+
+function prepend(head: string[], rest: string[]): string[] {
+  const out = head.slice(0);
+  for (let i = 0; i < rest.length; i++) out.push(rest[i]);
+  return out;
 }
 
 /** @internal proxy_on_redis_call_response. */
@@ -102,16 +162,19 @@ export function onRedisCallResponse(rootId: u32, token: u32, status: u32, size: 
   pending.delete(token);
   let reply: RespValue;
   if (status != 0) {
-    reply = RespValue.error("redis call failed: network error (status " + status.toString() + ")");
+    log.plain.critical("Error occurred while calling redis, it seems cannot connect to the redis cluster.");
+    reply = RespValue.error("cannot connect to redis cluster");
   } else {
     const b = size > 0 ? getWholeBuffer(BufferType.RedisCallResponse) : null;
     reply = parseResp(b !== null ? b : new ArrayBuffer(0));
   }
-  if (!call.retried && reply.isError() && reply.text.startsWith("NOAUTH")) {
+  if (!call.retried && reply.isError() && reply.text.indexOf("NOAUTH Authentication required") >= 0) {
+    // Redis lost this connection's AUTH (a restart, a failover): init again and retry once.
+    log.plain.warn("redis authentication required, attempting re-authentication");
     call.retried = true;
     const c = call.client;
-    c.init(c.username, c.password, c.timeoutMs, c.database);
-    if (c.send(call) != 0) return;
+    c.ready = false;
+    if (c.checkReady() && c.send(call) != 0) return;
   }
   let ctx: HttpContext;
   if (call.streamId != 0) {

@@ -23,6 +23,9 @@ export function parseUrl(url: string): ParsedUrl {
       rest = rest.substring(slash);
     }
   }
+  // The fragment never goes on the wire.
+  const hash = rest.indexOf("#");
+  if (hash >= 0) rest = rest.substring(0, hash);
   if (rest.length == 0) rest = "/";
   if (!rest.startsWith("/")) rest = "/" + rest;
   out.path = rest;

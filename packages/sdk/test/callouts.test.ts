@@ -99,6 +99,19 @@ describe('RedisClient', () => {
     s.end();
   });
 
+  it('sends SET … EX for setEx and EVAL with keys and args', async () => {
+    plugin.redis.intercept({ command: 'set', args: ['k', 'v', 'ex', '10'] }).reply(resp.ok());
+    plugin.redis.intercept({ command: 'eval', args: ['return 1', '1', 'k1', 'a1', 'a2'] }).reply(resp.integer(1));
+    for (const op of ['setex', 'eval']) {
+      const s = plugin.stream();
+      s.requestHeaders(REQ('redis', { 'x-redis-op': op }), { endStream: true });
+      await s.settle();
+      assert.equal(s.upstream.headers?.get('x-hits'), op === 'setex' ? 'OK' : '1');
+      s.end();
+    }
+    plugin.redis.assertNoPendingInterceptors();
+  });
+
   it('re-inits and retries once on NOAUTH', async () => {
     const inits = plugin.redis.inits.length;
     plugin.redis.intercept({ command: 'incr' }).reply(resp.error('NOAUTH Authentication required.'));
@@ -125,7 +138,24 @@ describe('RedisClient', () => {
     const s2 = plugin.stream();
     s2.requestHeaders(REQ('redis'), { endStream: true });
     await s2.settle();
-    assert.match(s2.downstream.body, /^redis: redis call failed: network error/);
+    assert.equal(s2.downstream.body, 'redis: cannot connect to redis cluster');
     s2.end();
+  });
+});
+
+describe('RedisClient when init fails', () => {
+  it('does not fail configure; each command retries init first and gives up without calling', async (t) => {
+    const plugin = await loadPlugin(await buildPlugin('features'), {
+      name: 'features', clusters: ['other'],
+      config: { redis: { service: 'redis.static', port: 80, timeout: 300 } },
+    });
+    t.after(() => plugin.close());
+    assert.ok(plugin.logsAt('warn').some((m) => m.includes('failed to init redis, will retry later')));
+    const s = plugin.stream();
+    s.requestHeaders(REQ('redis'), { endStream: true });
+    assert.equal(s.downstream.status, 503);
+    assert.equal(s.downstream.body, 'redis not ready');
+    assert.ok(plugin.logsAt('error').some((m) => m.includes('failed to re-authenticate redis')));
+    s.end();
   });
 });

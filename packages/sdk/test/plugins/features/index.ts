@@ -33,7 +33,7 @@ function parseConfig(json: JsonValue, config: Config): string | null {
   const r = json.get("redis");
   if (r.exists()) {
     const client = new RedisClient(new FQDNCluster(r.get("service").asString(), r.get("port").asI64(6379)));
-    client.init(r.get("username").asString(), r.get("password").asString(), <u32>r.get("timeout").asI64(1000), r.get("db").asI32(-1));
+    client.init(r.get("username").asString(), r.get("password").asString(), <u32>r.get("timeout").asI64(1000), r.get("db").asI32(0));
     config.redis = client;
   }
   const t = json.get("tickMs");
@@ -98,7 +98,16 @@ function onRequestHeaders(ctx: HttpContext, config: Config): Action {
     return Action.HeaderStopAllIterationAndWatermark;
   }
   if (mode == "redis") {
-    config.redis!.incr("hits", onRedis);
+    const op = ctx.getRequestHeader("x-redis-op");
+    const redis = config.redis!;
+    let token: u32 = 0;
+    if (op !== null && op == "setex") token = redis.setEx("k", "v", 10, onRedis);
+    else if (op !== null && op == "eval") token = redis.eval("return 1", 1, ["k1"], ["a1", "a2"], onRedis);
+    else token = redis.incr("hits", onRedis);
+    if (token == 0) {
+      ctx.sendHttpResponse(503, [], String.UTF8.encode("redis not ready"));
+      return Action.Continue;
+    }
     return Action.HeaderStopAllIterationAndWatermark;
   }
   if (mode == "leader") {
