@@ -120,14 +120,17 @@ export function getPropertyString(path: string[]): string | null {
   return takeOutString();
 }
 
-/** get_property's raw status, for callers that tell NotFound from other failures. */
+/** get_property's status, with the value (as text) in `lastProperty` when Ok: one hostcall for both. */
 export function getPropertyStatus(path: string[]): u32 {
   const p = encodePath(path);
   clearOut();
   const status = abi.proxy_get_property(ptrOf(p), p.byteLength, OUT_PTR, OUT_SIZE);
-  if (status == Status.Ok) dropOut();
+  lastProperty = status == Status.Ok ? takeOutString() : "";
   return status;
 }
+
+/** The value read by the last getPropertyStatus. */
+export let lastProperty: string = "";
 
 export function setProperty(path: string[], value: ArrayBuffer): bool {
   const p = encodePath(path);

@@ -3,7 +3,7 @@
 
 import { ABI_0_2_1 } from "./abi";
 import { Action } from "./action";
-import { BufferType, getHeader, getPropertyString, getPropertyStatus, getWholeBuffer, MapType, setBuffer, setProperty, Status } from "./host";
+import { BufferType, getHeader, getPropertyStatus, lastProperty, getWholeBuffer, MapType, setBuffer, setProperty, Status } from "./host";
 import { GLOBAL_RULE, HttpContext, isBinaryBody, NOT_MATCHED, readBody } from "./http-context";
 import { JsonValue } from "./json";
 import { log, setLogNames } from "./log";
@@ -302,8 +302,7 @@ function propertyOrEmpty(name: string): string | null {
   const status = getPropertyStatus([name]);
   if (status == Status.NotFound) return "";
   if (status != Status.Ok) return null;
-  const v = getPropertyString([name]);
-  return v !== null ? v : "";
+  return lastProperty;
 }
 
 /**
