@@ -86,6 +86,21 @@ describe('headers and context helpers', () => {
     s.end();
   });
 
+  it('tags log lines with _plugin_id_ and says whether a body follows', async () => {
+    const p = await loadPlugin(await buildPlugin('basic'), { name: 'basic', config: { _plugin_id_: 'pid-1', name: 'g' } });
+    const s = p.stream();
+    s.requestHeaders({ ':method': 'POST', ':path': '/', ':authority': 'a.test', 'x-request-id': 'r2' });
+    s.requestBody('x', { endStream: true });
+    assert.equal(s.upstream.headers?.get('x-has-body'), 'yes');
+    assert.ok(s.logs.some((l) => l.message === '[basic] [pid-1] [r2] headers for a.test'), JSON.stringify(s.logs));
+    s.end();
+    const s2 = p.stream();
+    s2.requestHeaders({ ':method': 'GET', ':path': '/', ':authority': 'a.test' }, { endStream: true });
+    assert.equal(s2.upstream.headers?.get('x-has-body'), 'no');
+    s2.end();
+    p.close();
+  });
+
   it('sends a local reply with headers', async () => {
     const p = await loadPlugin(await buildPlugin('basic'), { config: { name: 'r', mode: 'reply' } });
     const s = p.stream();

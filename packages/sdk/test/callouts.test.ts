@@ -65,6 +65,16 @@ describe('ClusterClient', () => {
     });
   }
 
+  it('drops the answer of a call whose stream has ended (no callback)', async () => {
+    plugin.http.intercept({ cluster: 'outbound|8080||auth.svc' }).reply(200, 'late').delay(200);
+    const s = plugin.stream();
+    s.requestHeaders(REQ('callout'), { endStream: true });
+    s.end();
+    await plugin.clock.advance(300);
+    assert.equal(plugin.failure, undefined);
+    assert.equal(plugin.http.calls.at(-1)?.outcome, 'replied');
+  });
+
   it('takes the authority from the URL when it has a host, and sends the body', async () => {
     plugin.http.intercept({ cluster: 'outbound|8080||auth.svc', method: 'POST', path: '/p', authority: 'override.host' }).reply(200, 'ok');
     const s = plugin.stream();

@@ -10,6 +10,7 @@ class Config {
 function parseConfig(json: JsonValue, config: Config): string | null {
   if (json.get("fail").asBool()) return "asked to fail";
   config.name = json.get("name").asString("unnamed");
+  if (json.get("_plugin_id_").exists()) return "_plugin_id_ leaked into parseConfig";
   config.mode = json.get("mode").asString("");
   return null;
 }
@@ -17,6 +18,7 @@ function parseConfig(json: JsonValue, config: Config): string | null {
 function onRequestHeaders(ctx: HttpContext, config: Config): Action {
   ctx.addRequestHeader("x-config", config.name);
   ctx.addRequestHeader("x-rule", ctx.ruleIndex().toString());
+  ctx.addRequestHeader("x-has-body", ctx.hasRequestBody() ? "yes" : "no");
   ctx.setContext("seen", ctx.path());
   if (config.mode == "reply") {
     ctx.sendHttpResponse(200, [["content-type", "text/plain"], ["x-method", ctx.method()]], String.UTF8.encode("config " + config.name));
