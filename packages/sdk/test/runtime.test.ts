@@ -81,6 +81,19 @@ describe('user attributes, properties, route call', () => {
   before(async () => { plugin = await loadPlugin(await buildPlugin('features'), { name: 'features', config: {} }); });
   after(() => plugin.close());
 
+  it('defines and updates counters, gauges and histograms; reads the host clock', () => {
+    const s = plugin.stream();
+    s.requestHeaders(REQ('metrics'), { endStream: true });
+    assert.equal(s.upstream.headers?.get('x-gauge'), '3');
+    assert.equal(s.upstream.headers?.get('x-counter'), '3');
+    assert.equal(s.upstream.headers?.get('x-now-ms'), String(plugin.clock.now));
+    s.end();
+    const m = plugin.metrics();
+    assert.equal(m.features_inflight, 3);
+    assert.deepEqual(m.features_latency_ms, [12, 30]);
+    assert.equal(m.features_requests, 3);
+  });
+
   it('writes custom_log (escaped JSON, sorted keys), trace tags and the special properties', () => {
     const s = plugin.stream();
     s.requestHeaders(REQ('attrs'), { endStream: true });

@@ -2,7 +2,7 @@
 // shared data, user attributes and route calls, chosen per request by the `x-mode` header.
 export * from "@wasmgate/sdk/assembly/exports";
 import {
-  Action, ClusterClient, Cluster, defineCounter, DnsCluster, FQDNCluster, getPluginContext, getSharedData, HttpContext,
+  Action, ClusterClient, Cluster, defineCounter, defineGauge, defineHistogram, getCurrentTimeNanos, DnsCluster, FQDNCluster, getPluginContext, getSharedData, HttpContext,
   JsonValue, K8sCluster, log, Metric, PluginContext, RedisClient, registerTickFunc, RespValue, RouteCluster, setCtx,
   setSharedDataString, StaticIpCluster, TargetCluster,
 } from "@wasmgate/sdk";
@@ -116,6 +116,20 @@ function onRequestHeaders(ctx: HttpContext, config: Config): Action {
     ctx.addRequestHeader("x-is-leader", p.isLeader() ? "true" : "false");
     const lease = getSharedData("higress_wasm_vm_lease:features");
     ctx.addRequestHeader("x-lease", lease !== null ? lease.text() : "");
+    return Action.Continue;
+  }
+  if (mode == "metrics") {
+    const g = defineGauge("features_inflight");
+    g.record(5);
+    g.increment(-2);
+    const h = defineHistogram("features_latency_ms");
+    h.record(12);
+    h.record(30);
+    const c = defineCounter("features_requests");
+    c.increment(3);
+    ctx.addRequestHeader("x-gauge", g.get().toString());
+    ctx.addRequestHeader("x-counter", c.get().toString());
+    ctx.addRequestHeader("x-now-ms", (getCurrentTimeNanos() / 1_000_000).toString());
     return Action.Continue;
   }
   if (mode == "attrs") {
