@@ -4,7 +4,10 @@
  * WebAssembly.Memory detaches the old ArrayBuffer), so no view is ever kept across a guest call.
  */
 import { WasmResult } from './abi/constants.js';
-import { asciiLowerAt, utf8DecodeAt, utf8Encode } from './abi/utf8.js';
+import type { HeaderPair } from './abi/pairs.js';
+import { asciiLowerAt, utf8DecodeAt, utf8Encode, utf8Length } from './abi/utf8.js';
+
+const encoder = new TextEncoder();
 
 /** Thrown to unwind the guest on purpose (proc_exit, abort, a trap in the allocator). */
 export class GuestUnwind extends Error {
@@ -167,6 +170,50 @@ export class GuestMemory {
     return this.#finishGive(p, n, ptrOut, sizeOut);
   }
 
+  /**
+   * Hands a header list to the guest in the pairs format (see abi/pairs.ts), serialised straight
+   * into the guest's allocation: one size pass, one allocation, one write pass, no intermediate
+   * buffer (`encodePairs` + {@link giveBytes} built and copied one per call). With `pseudoFirst`,
+   * names starting with ':' go first in their order, then the rest in theirs (Envoy's order).
+   * An empty list is (0, 0).
+   */
+  givePairs(pairs: readonly HeaderPair[], pseudoFirst: boolean, ptrOut: number, sizeOut: number): WasmResult {
+    const count = pairs.length;
+    if (count === 0) return this.giveBytes(EMPTY, ptrOut, sizeOut);
+    let size = 4 + count * 8;
+    for (let i = 0; i < count; i++) {
+      const p = pairs[i]!;
+      size += utf8Length(p[0]) + utf8Length(p[1]) + 2;
+    }
+    const base = this.#reserve(size, ptrOut, sizeOut);
+    if (base < 0) return WasmResult.InvalidMemoryAccess;
+    this.#refresh();
+    const u8 = this.#u8;
+    const dv = this.#dv;
+    dv.setUint32(base, count, true);
+    let slot = base + 4;
+    let off = base + 4 + count * 8;
+    const end = base + size;
+    const put = (p: HeaderPair): void => {
+      const kl = writeUtf8(u8, p[0], off, end);
+      off += kl;
+      u8[off++] = 0;
+      const vl = writeUtf8(u8, p[1], off, end);
+      off += vl;
+      u8[off++] = 0;
+      dv.setUint32(slot, kl, true);
+      dv.setUint32(slot + 4, vl, true);
+      slot += 8;
+    };
+    if (pseudoFirst) {
+      for (let i = 0; i < count; i++) if (pairs[i]![0].charCodeAt(0) === 0x3a) put(pairs[i]!);
+      for (let i = 0; i < count; i++) if (pairs[i]![0].charCodeAt(0) !== 0x3a) put(pairs[i]!);
+    } else {
+      for (let i = 0; i < count; i++) put(pairs[i]!);
+    }
+    return this.#finishGive(base, size, ptrOut, sizeOut);
+  }
+
   /** Checks the out-slots and allocates n bytes (0 allocates nothing); -1 when that fails. */
   #reserve(n: number, ptrOut: number, sizeOut: number): number {
     if (!this.inBounds(ptrOut >>> 0, 4) || !this.inBounds(sizeOut >>> 0, 4)) return -1;
@@ -186,4 +233,17 @@ export class GuestMemory {
     this.#dv.setUint32(sizeOut >>> 0, n, true);
     return WasmResult.Ok;
   }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Writes `s` as UTF-8 at `off`, never past `end` (room already reserved); returns the byte count. ASCII by hand. */
+function writeUtf8(u8: Uint8Array, s: string, off: number, end: number): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return encoder.encodeInto(s, u8.subarray(off, end)).written;
+    u8[off + i] = c;
+  }
+  return n;
 }

@@ -73,6 +73,17 @@ describe('hostcalls on a stream map (hostcall-proxy)', () => {
     assert.deepEqual(pairs(0), [[':method', 'GET'], [':path', '/p'], [':authority', 'a.test'], ['x-dup', 'first'], ['mixed-case', 'v'], ['x-dup', 'second']]);
   });
 
+  test('pairs: non-ASCII names and values are written as exact UTF-8 (lengths in bytes, nothing after the last NUL)', async () => {
+    const { h, ctx, pairs } = await setup();
+    ctx.requestHeaders = new HeaderMap([['x-ascii', 'plain'], [':path', '/caf\u00e9'], ['x-emoji', 'a\u{1F600}b'], ['x-\u00fc', '\u00fc\u00df'], ['x-empty', '']]);
+    const [p, sz] = [h.scratch.out(), h.scratch.out()];
+    assert.equal(h.call('get_header_map_pairs', [0, p, sz], ctx), WasmResult.Ok);
+    const raw = h.readOut(p, sz);
+    const expected: [string, string][] = [[':path', '/caf\u00e9'], ['x-ascii', 'plain'], ['x-emoji', 'a\u{1F600}b'], ['x-\u00fc', '\u00fc\u00df'], ['x-empty', '']];
+    assert.deepEqual(Buffer.from(raw), Buffer.from(encodePairs(expected)), 'byte for byte what encodePairs writes');
+    assert.deepEqual(pairs(0), expected);
+  });
+
   test('add appends (duplicates kept, key lower-cased); remove drops every occurrence, absent is OK', async () => {
     const { h, ctx, get } = await setup();
     assert.equal(h.call('add_header_map_value', [0, ...h.scratch.put('X-New'), ...h.scratch.put('1')], ctx), WasmResult.Ok);

@@ -134,7 +134,8 @@ export function utf8Length(s: string): number {
     const c = s.charCodeAt(i);
     if (c < 0x80) len += 1;
     else if (c < 0x800) len += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) { len += 4; i++; }
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { len += 4; i++; }
+    // A lone surrogate is written as U+FFFD (3 bytes), as TextEncoder does.
     else len += 3;
   }
   return len;

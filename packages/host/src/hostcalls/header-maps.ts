@@ -7,7 +7,7 @@
  * decoded, and the map is resolved without building a result object.
  */
 import { AbiVersion, MapType, WasmResult } from '../abi/constants.js';
-import { decodePairs, encodePairs, type HeaderPair } from '../abi/pairs.js';
+import { decodePairs, type HeaderPair } from '../abi/pairs.js';
 import { asciiKeyEquals, isAsciiKey } from '../abi/utf8.js';
 import type { Context } from '../context/context.js';
 import { HeaderMap } from '../context/header-map.js';
@@ -75,8 +75,7 @@ export function proxyGetHeaderMapPairs(vm: VmScope, type: number, pOut: number, 
     if (r === WasmResult.BadArgument && (type >>> 0) > MapType.HttpCallResponseTrailers) return r;
     return vm.memory.giveBytes(new Uint8Array(0), pOut, sOut);
   }
-  const pairs = r instanceof HeaderMap ? r.ordered() : r;
-  return vm.memory.giveBytes(encodePairs(pairs), pOut, sOut);
+  return r instanceof HeaderMap ? vm.memory.givePairs(r.pairs, true, pOut, sOut) : vm.memory.givePairs(r, false, pOut, sOut);
 }
 
 function writableMap(vm: VmScope, type: number): HeaderMap | number {
