@@ -82,6 +82,8 @@ describe('headers and context helpers', () => {
     assert.equal(s.property('x_request_id'), 'rid-1');
     s.respond(200, { body: 'ok' });
     assert.equal(s.downstream.headers?.get('x-seen'), '/p?q=1');
+    assert.equal(s.downstream.headers?.get('x-seen-obj'), '/p?q=1#7');
+    assert.equal(s.downstream.headers?.get('x-bug'), undefined);
     assert.ok(s.logs.some((l) => l.message === '[basic] [nil] [rid-1] headers for a.test:81'), JSON.stringify(s.logs));
     s.end();
   });

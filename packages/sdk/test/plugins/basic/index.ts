@@ -2,6 +2,10 @@
 export * from "@wasmgate/sdk/assembly/exports";
 import { Action, HttpContext, JsonValue, log, setCtx } from "@wasmgate/sdk";
 
+class Seen {
+  constructor(public path: string, public n: i32) {}
+}
+
 class Config {
   name: string = "";
   mode: string = "";
@@ -20,6 +24,7 @@ function onRequestHeaders(ctx: HttpContext, config: Config): Action {
   ctx.addRequestHeader("x-rule", ctx.ruleIndex().toString());
   ctx.addRequestHeader("x-has-body", ctx.hasRequestBody() ? "yes" : "no");
   ctx.setContext("seen", ctx.path());
+  ctx.setContextObject<Seen>("seen-obj", new Seen(ctx.path(), 7));
   if (config.mode == "reply") {
     ctx.sendHttpResponse(200, [["content-type", "text/plain"], ["x-method", ctx.method()]], String.UTF8.encode("config " + config.name));
     return Action.Pause;
@@ -38,6 +43,10 @@ function onRequestBody(ctx: HttpContext, config: Config, body: ArrayBuffer): Act
 function onResponseHeaders(ctx: HttpContext, config: Config): Action {
   const seen = ctx.getContext("seen");
   ctx.addResponseHeader("x-seen", seen !== null ? seen : "none");
+  const obj = ctx.getContextObject<Seen>("seen-obj");
+  ctx.addResponseHeader("x-seen-obj", obj !== null ? obj.path + "#" + obj.n.toString() : "none");
+  const missing = ctx.getContextObject<Seen>("nope");
+  if (missing !== null) ctx.addResponseHeader("x-bug", "1");
   return Action.Continue;
 }
 
