@@ -38,7 +38,8 @@ export function resolveServices(manifests: readonly ServiceManifest[], ctx: Reso
           'Serve this config with "wasmgate serve" or "wasmgate dev"; an embedder passes overrides.echoBackend ("host:port" of an echo backend it started).');
       }
     } else if (spec.endpoints === undefined) {
-      ctx.error('WG_CONFIG_INVALID', m, ['spec'], `Service ${m.namespace}/${m.name} needs spec.endpoints (or echo: true for the built-in echo backend)`);
+      ctx.error('WG_CONFIG_INVALID', m, ['spec', 'endpoints'], 'is required',
+        'List the Service\'s endpoints ("host:port"), or write echo: true to route to the built-in echo backend of wasmgate serve/dev/run.');
     }
     (spec.echo === true ? [] : spec.endpoints ?? []).forEach((text, i) => {
       const parsed = parseHostPort(text);

@@ -52,7 +52,8 @@ describe('Service spec.echo', () => {
     const neither = join(dir, 'neither.yaml');
     writeFileSync(neither, service('  tls: false'));
     const b = loadConfig([neither], {});
-    assert.deepEqual(b.errors.map((e) => e.message), ['Service default/echo needs spec.endpoints (or echo: true for the built-in echo backend)']);
+    assert.deepEqual(b.errors.map((e) => [e.location?.path, e.message]), [['spec.endpoints', 'is required']]);
+    assert.match(b.errors[0]!.hint!, /echo: true/);
     const embedder = join(dir, 'embedder.yaml');
     writeFileSync(embedder, service('  echo: true'));
     const c = loadConfig([embedder], {});
