@@ -130,3 +130,26 @@ export function withoutMatcherKeys(config: JsonValue): JsonValue {
   out.items = items;
   return out;
 }
+
+function sortedJoin(list: string[]): string {
+  const copy = list.slice(0);
+  copy.sort((a: string, b: string): i32 => (a < b ? -1 : a > b ? 1 : 0));
+  return copy.join(",");
+}
+
+/**
+ * A key naming a rule by its match conditions (kind, routes, services, prefixes, domains, each sorted),
+ * as wasm-go keys its rule backups: a rule whose config changes but whose matchers do not keeps its key.
+ */
+export function ruleKey(m: RuleMatch): string {
+  let key = "kind:" + (<i32>m.kind).toString();
+  if (m.routes.length > 0) key += "|routes:" + sortedJoin(m.routes);
+  if (m.services.length > 0) key += "|services:" + sortedJoin(m.services);
+  if (m.routePrefixes.length > 0) key += "|prefixes:" + sortedJoin(m.routePrefixes);
+  if (m.consumers.length > 0) key += "|consumers:" + sortedJoin(m.consumers);
+  if (m.domains.length > 0) key += "|domains:" + sortedJoin(m.domains);
+  return key;
+}
+
+/** The last rule JSON (text) that parsed, per ruleKey; VM-wide, so it outlives a reconfiguration. */
+export const ruleBackups = new Map<string, string>();

@@ -46,6 +46,20 @@ export class PluginContext {
   isLeader(): bool {
     return roots.has(this.id) && roots.get(this.id).leader;
   }
+
+  /**
+   * wasm-go's rule-level config isolation: call it in onPluginStartOrReload. Then a `_rules_` entry
+   * that fails to parse no longer rejects the whole configuration: the rule's last configuration that
+   * parsed (kept in this VM, keyed by the rule's match conditions) is used instead, or the rule is
+   * skipped when there is none; the configuration fails only when no rule is left.
+   */
+  enableRuleLevelConfigIsolation(): void {
+    if (roots.has(this.id)) roots.get(this.id).ruleLevelIsolation = true;
+  }
+
+  isRuleLevelConfigIsolation(): bool {
+    return roots.has(this.id) && roots.get(this.id).ruleLevelIsolation;
+  }
 }
 
 /** @internal one election round; true when this VM holds the lease afterwards. */

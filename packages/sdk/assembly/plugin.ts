@@ -7,7 +7,7 @@ import { BufferType, getHeader, getPropertyStatus, lastProperty, getWholeBuffer,
 import { GLOBAL_RULE, HttpContext, isBinaryBody, NOT_MATCHED, readBody } from "./http-context";
 import { JsonValue } from "./json";
 import { log, setLogNames } from "./log";
-import { CONSUMER_HEADER, normalizeHost, parseRuleMatch, PLUGIN_ID_KEY, RuleKind, RULES_KEY, ruleMatches, RuleMatch, withoutMatcherKeys } from "./matcher";
+import { CONSUMER_HEADER, normalizeHost, parseRuleMatch, PLUGIN_ID_KEY, ruleBackups, ruleKey, RuleKind, RULES_KEY, ruleMatches, RuleMatch, withoutMatcherKeys } from "./matcher";
 import { utf8 } from "./memory";
 import { PluginContext, setLeaseName } from "./plugin-context";
 import { RootState } from "./state";
@@ -113,6 +113,7 @@ class PluginImpl<C> extends PluginBase {
         if (globalErr === null) { configs.global = c; hasGlobal = true; }
       }
       const list = rulesJson.asArray();
+      let failedRules = 0;
       if (list.length == 0) {
         if (!hasGlobal) return "parse config failed, no valid rules; global config parse error: " + (globalErr !== null ? globalErr : "none");
       } else if (globalErr !== null) {
@@ -124,15 +125,33 @@ class PluginImpl<C> extends PluginBase {
         if (m === null) {
           return "_rules_[" + i.toString() + "]: there is at least one of '_match_route_', '_match_domain_', '_match_service_' and '_match_route_prefix_' can present in configuration.";
         }
-        const c = instantiate<C>();
-        const parseOverride = this.opts.parseOverrideConfig;
-        const g = configs.global;
-        let err: string | null = null;
-        if (parseOverride) err = parseOverride(ruleJson, g !== null ? g : instantiate<C>(), c);
-        else err = this.parse(ruleJson, c);
-        if (err !== null) return "_rules_[" + i.toString() + "]: " + err;
+        let c = instantiate<C>();
+        let err = this.parseRule(ruleJson, configs.global, c);
+        if (err !== null) {
+          if (!root.ruleLevelIsolation) return "_rules_[" + i.toString() + "]: " + err;
+          // Rule-level isolation (wasm-go): fall back to this rule's last good JSON, else skip the rule.
+          failedRules++;
+          log.warn("_rules_[" + i.toString() + "]: " + err + "; trying this rule's last good configuration");
+          const key = ruleKey(m);
+          if (!ruleBackups.has(key)) {
+            log.error("_rules_[" + i.toString() + "]: no earlier configuration of this rule; the rule is skipped");
+            continue;
+          }
+          c = instantiate<C>();
+          err = this.parseRule(JsonValue.parse(ruleBackups.get(key)), configs.global, c);
+          if (err !== null) {
+            log.error("_rules_[" + i.toString() + "]: its last good configuration does not parse either (" + err + "); the rule is skipped");
+            continue;
+          }
+          log.info("_rules_[" + i.toString() + "]: using this rule's last good configuration");
+        } else if (root.ruleLevelIsolation) {
+          ruleBackups.set(ruleKey(m), ruleJson.toString());
+        }
         rules.push(m);
         configs.rules.push(c);
+      }
+      if (list.length > 0 && rules.length == 0 && failedRules > 0) {
+        return "all rules failed to parse and no earlier configuration of them is available";
       }
     }
     this.configs.set(root.id, configs);
@@ -140,6 +159,13 @@ class PluginImpl<C> extends PluginBase {
     root.rules = rules;
     root.configured = true;
     return null;
+  }
+
+  /** A rule's config: parseOverrideConfig(rule, global, c) when given, else parseConfig(rule, c). */
+  parseRule(ruleJson: JsonValue, global: C | null, c: C): string | null {
+    const parseOverride = this.opts.parseOverrideConfig;
+    if (parseOverride) return parseOverride(ruleJson, global !== null ? global : instantiate<C>(), c);
+    return this.parse(ruleJson, c);
   }
 
   hasParseConfig(): bool { return this.opts.parseConfig !== null; }

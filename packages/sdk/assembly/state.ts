@@ -11,6 +11,8 @@ export class RootState {
   hasGlobal: bool = false;
   rules: RuleMatch[] = [];
   leader: bool = false;
+  /** PluginContext.enableRuleLevelConfigIsolation() was called for this root (wasm-go's switch). */
+  ruleLevelIsolation: bool = false;
   constructor(id: u32) { this.id = id; }
 }
 
