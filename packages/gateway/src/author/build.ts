@@ -74,8 +74,14 @@ export function findSdk(dir: string): string | undefined {
     if (existsSync(join(c, 'package.json'))) return realpathSync(c);
     if (dirname(d) === d) break;
   }
+  // In a checkout the SDK sits next to the gateway (packages/sdk); an installed wasmgate's
+  // neighbours are other packages, so the name must match.
   const sibling = join(INSTALL_PACKAGES, 'sdk');
-  return existsSync(join(sibling, 'package.json')) ? sibling : undefined;
+  try {
+    return (JSON.parse(readFileSync(join(sibling, 'package.json'), 'utf8')) as { name?: string }).name === '@wasmgate/sdk' ? sibling : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function loadSdkBuild(dir: string): Promise<{ sdk: SdkBuild; from: string }> {

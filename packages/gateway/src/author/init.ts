@@ -40,9 +40,18 @@ export function wasmgateDependencies(names: readonly PackageName[], sdkVersion: 
   const out: Record<string, string> = {};
   for (const n of names) {
     const dir = join(INSTALL_PACKAGES, PACKAGES[n]);
-    out[n] = sdkVersion ?? (existsSync(join(dir, 'package.json')) ? `file:${dir}` : `^${gatewayVersion()}`);
+    out[n] = sdkVersion ?? (packageNameAt(dir) === n ? `file:${dir}` : `^${gatewayVersion()}`);
   }
   return out;
+}
+
+/** The `name` of the package.json in `dir` (an installed wasmgate's siblings are unrelated packages). */
+function packageNameAt(dir: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Plugin name from the folder name: lowercase, dashes, a letter first (a valid npm, Go module and crate name). */
