@@ -31,10 +31,12 @@ export const DEFAULT_OUTPUT = join('build', 'plugin.wasm');
 /** Folders never watched or treated as sources. */
 const IGNORED = /^(?:build|node_modules|target|\.git|dist)(?:[/\\]|$)/;
 
+// Not the lock files (go.sum, Cargo.lock): the toolchains write them during a build, which would
+// start another build.
 const SOURCE_EXT: Record<Language, RegExp> = {
   as: /\.ts$|^asconfig\.json$/,
-  go: /\.go$|^go\.(?:mod|sum)$/,
-  rust: /\.rs$|^Cargo\.(?:toml|lock)$/,
+  go: /\.go$|^go\.mod$/,
+  rust: /\.rs$|^Cargo\.toml$/,
 };
 
 function hasAssemblyScript(dir: string): boolean {
