@@ -44,5 +44,5 @@ func onHttpRequestHeaders(ctx wrapper.HttpContext, config PluginConfig) types.Ac
 	if err := proxywasm.AddHttpRequestHeader(config.header, config.value); err != nil {
 		proxywasm.LogErrorf("{{name}}: cannot add %s: %v", config.header, err)
 	}
-	return types.HeaderContinue
+	return types.ActionContinue
 }
