@@ -4,6 +4,7 @@
  */
 import type { AbiVersion } from './abi/constants.js';
 import { liftStartSection } from './abi/start-section.js';
+import { readProducers } from './abi/producers.js';
 import { detectAbiVersion, guessToolchain } from './abi/versions.js';
 import { WasmgateError } from './errors.js';
 import { findHostcall } from './hostcalls/table.js';
@@ -55,7 +56,7 @@ export function reportModule(module: WebAssembly.Module, sizeBytes: number): Mod
   const exportNames = new Set(exports.map((e) => e.name));
   return {
     abiVersion: detectAbiVersion(exports),
-    toolchain: guessToolchain(exports, imports),
+    toolchain: guessToolchain(exports, imports, readProducers(module)),
     exports: exports.map((e) => ({ name: e.name, kind: e.kind })),
     imports: imports.map((i) => {
       const h = i.kind === 'function' ? findHostcall(i.module, i.name) : undefined;

@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSyn
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
+import { withProducers } from './producers.js';
 
 /** `0.2.100` = Higress (default), `0.2.1` = plain Envoy / Istio. */
 export type AbiTarget = '0.2.100' | '0.2.1';
@@ -40,6 +41,17 @@ export interface BuildResult {
 
 /** Root of this package: dist/src/build.js → ../../ */
 const SDK_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The version field of a package.json, or "unknown". */
+function versionOf(packageJson: string): string {
+  try {
+    return (JSON.parse(readFileSync(packageJson, 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+const sdkVersion = (): string => versionOf(join(SDK_ROOT, 'package.json'));
+const ascVersion = (): string => (typeof asc.version === 'string' ? asc.version : 'unknown');
 const SDK_SEGMENT = `${sep}node_modules${sep}@wasmgate${sep}sdk${sep}`;
 /** Internal asc name of the SDK's abort (assembly/abort.ts, imported by assembly/exports.ts). */
 const ABORT_USE = 'abort=~lib/@wasmgate/sdk/assembly/abort/sdkAbort';
@@ -136,6 +148,7 @@ async function build(options: BuildOptions): Promise<BuildResult> {
   } catch (e) {
     return finish(false, e instanceof Error ? e.message : String(e));
   }
+  binary = withProducers(binary, { language: [['AssemblyScript', ascVersion()]], 'processed-by': [['@wasmgate/sdk', sdkVersion()]] });
   if (options.outFile) {
     const out = resolve(options.outFile);
     mkdirSync(dirname(out), { recursive: true });

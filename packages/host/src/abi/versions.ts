@@ -3,6 +3,7 @@
  * the markers. cpp-host and Envoy do the same; a module without a marker is refused.
  */
 import { AbiVersion } from './constants.js';
+import type { Producers } from './producers.js';
 
 const MARKERS: Record<string, AbiVersion> = {
   proxy_abi_version_0_1_0: AbiVersion.v0_1_0,
@@ -22,7 +23,14 @@ export function detectAbiVersion(exports: readonly WebAssembly.ModuleExportDescr
 export function guessToolchain(
   exports: readonly WebAssembly.ModuleExportDescriptor[],
   imports: readonly WebAssembly.ModuleImportDescriptor[],
+  producers?: Producers,
 ): string {
+  // An @wasmgate/sdk build says so in its producers section (it imports no env.abort to go by).
+  const sdk = producers?.get('processed-by')?.find(([name]) => name === '@wasmgate/sdk');
+  if (sdk) {
+    const as = producers?.get('language')?.find(([name]) => name === 'AssemblyScript');
+    return `AssemblyScript${as ? ` ${as[1]}` : ''} (@wasmgate/sdk ${sdk[1]})`;
+  }
   const ex = new Set(exports.map((e) => e.name));
   const im = new Set(imports.map((i) => `${i.module}.${i.name}`));
   if (im.has('env.emscripten_notify_memory_growth')) return 'C++ (Emscripten)';
