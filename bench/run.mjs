@@ -16,7 +16,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AS_PER_REQUEST, FIXTURES, GO_FIXTURES, REPO_ROOT } from './lib/fixtures.mjs';
+import { AS_PER_REQUEST, ensureBuiltFixtures, FIXTURES, GO_FIXTURES, REPO_ROOT } from './lib/fixtures.mjs';
 import { gatewayConfig } from './lib/gateway-config.mjs';
 import { Histogram } from './lib/histogram.mjs';
 import { nginxArgv, nginxVersion, originConfig, proxyConfig } from './lib/nginx.mjs';
@@ -145,6 +145,7 @@ function variants() {
     { key: 'go_x5', label: 'wasmgate + 5 × headers-bench (Go)', plugins: [go, go, go, go, go] },
     { key: 'as', label: 'wasmgate + headers-bench (AssemblyScript)', plugins: [FIXTURES.find((f) => f.key === 'as').path] },
     { key: 'as_per_request', label: 'wasmgate + headers-bench, names built per request (AS)', plugins: [AS_PER_REQUEST.path] },
+    { key: 'as_sdk', label: 'wasmgate + headers-bench (AssemblyScript, @wasmgate/sdk)', plugins: [FIXTURES.find((f) => f.key === 'as_sdk').path] },
     { key: 'c', label: 'wasmgate + headers-bench (C)', plugins: [FIXTURES.find((f) => f.key === 'c').path] },
   ];
 }
@@ -590,6 +591,8 @@ async function main() {
   checkNode();
   ensureTools();
   mkdirSync(TMP, { recursive: true });
+  // The SDK-built headers-bench is compiled from source here (into bench/results/tmp/, not committed).
+  for (const [key, ms] of Object.entries(await ensureBuiltFixtures({ force: true }))) log(`built the ${key} fixture with @wasmgate/sdk (${ms} ms)`);
   const layout = cpuLayout();
   const load0 = loadAverage();
   log(`${layout.cores} cores; ${layout.pinned ? `proxy on CPU ${layout.proxy} (with 2 workers on ${layout.proxy2}), origin on ${layout.origin}, load generators on ${layout.load}` : 'not pinned'}; mode ${QUICK ? 'quick' : 'full'}${WORKERS_ONLY ? ', workers section only' : ''}`);

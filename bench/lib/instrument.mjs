@@ -5,7 +5,7 @@
 //   node bench/lib/instrument.mjs [--quick]      prints JSON
 import { readFileSync } from 'node:fs';
 import { host } from './host.mjs';
-import { FIXTURES } from './fixtures.mjs';
+import { ensureBuiltFixtures, FIXTURES } from './fixtures.mjs';
 import { benchPorts } from './host-ports.mjs';
 
 const { compilePlugin, HeaderMap, PluginVm } = host;
@@ -76,5 +76,6 @@ export async function runInstrumentBench({ quick = false } = {}) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  await ensureBuiltFixtures();
   console.log(JSON.stringify(await runInstrumentBench({ quick: process.argv.includes('--quick') })));
 }

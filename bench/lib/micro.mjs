@@ -4,7 +4,7 @@
 //   node bench/lib/micro.mjs [--quick]      prints JSON
 import { readFileSync } from 'node:fs';
 import { host } from './host.mjs';
-import { FIXTURES } from './fixtures.mjs';
+import { ensureBuiltFixtures, FIXTURES } from './fixtures.mjs';
 import { benchPorts } from './host-ports.mjs';
 
 const { compilePlugin, HeaderMap, HttpStream, PluginVm } = host;
@@ -89,5 +89,6 @@ export async function runMicro({ quick = false } = {}) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  await ensureBuiltFixtures();
   console.log(JSON.stringify(await runMicro({ quick: process.argv.includes("--quick") })));
 }

@@ -27,7 +27,7 @@ export function renderMarkdown(r) {
   const m = r.machine;
   const micro = r.host.micro;
   const cold = r.host.cold_start;
-  const fx = { go: 'Go 1.24 (wasip1)', c: 'C (clang, no libc)', as: 'AssemblyScript 0.28' };
+  const fx = { go: 'Go 1.24 (wasip1)', c: 'C (clang, no libc)', as: 'AssemblyScript 0.28', as_sdk: 'AssemblyScript 0.28, @wasmgate/sdk' };
   const lines = [];
   const p = (s = '') => lines.push(s);
 
