@@ -24,6 +24,7 @@ export async function reportModule(bytes: Uint8Array, label: string): Promise<Bu
   const lines = [
     `  size:      ${r.sizeBytes} bytes (${kib} KiB)`,
     `  abi:       ${r.abiVersion ?? 'none: the module exports no proxy_abi_version_* marker'}`,
+    `  toolchain: ${r.toolchain}`,
     `  exports:   ${r.exports.length} (${callbacks.length} proxy_on_* callbacks${callbacks.length > 0 && callbacks.length <= 8 ? `: ${callbacks.join(', ')}` : ''})`,
     `  imports:   ${r.imports.length} (${r.imports.length - stubs.length - missing.length} implemented, ${stubs.length} stubs, ${missing.length} missing)`,
   ];
