@@ -346,3 +346,21 @@ describe('examples/as/tick-leader on 2 workers', () => {
     assert.deepEqual(numbers, numbers.map((_, i) => numbers[0]! + i), 'the leader counts 1, 2, 3 … with no gaps');
   });
 });
+
+describe('examples/as/auth-callout and redis-rate-limit: their gateway.yaml starts as written', () => {
+  const bag = new Cleanup();
+  after(() => bag.run());
+
+  test('auth-callout: configured from its manifests; a request without authorization gets 401 without a callout', async () => {
+    const gw = await serveExample(bag, 'auth-callout');
+    const r = await send(gw.port, { path: '/orders' });
+    assert.deepEqual([r.status, r.body], [401, 'missing authorization']);
+  });
+
+  test('redis-rate-limit: configured from its manifests (Redis at 127.0.0.1:6379 or not: a first request passes)', async () => {
+    const gw = await serveExample(bag, 'redis-rate-limit');
+    const r = await send(gw.port, { path: '/', headers: { 'x-api-key': `k-${randomUUID()}` } });
+    assert.equal(r.status, 200, r.body);
+    assert.equal(echoed(r.body).path, '/');
+  });
+});
