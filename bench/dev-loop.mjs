@@ -7,6 +7,7 @@
 //   reload          (dev: from the end of the build until every worker serves the new generation)
 //   node bench/dev-loop.mjs            (10 edits)
 //   node bench/dev-loop.mjs --edits 30 --debounce 30
+//   node bench/dev-loop.mjs --release   (dev --release: asc -O3 rebuilds, as wasmgate build)
 // Needs the SDK built (npx tsc -b) and npm's cache warm enough for npm install --prefer-offline.
 // Loopback only; the project lives in a temp folder that is removed at the end.
 import { spawn, spawnSync } from 'node:child_process';
@@ -17,7 +18,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './lib/fixtures.mjs';
 
-const { values: args } = parseArgs({ options: { edits: { type: 'string', default: '10' }, debounce: { type: 'string', default: '60' } } });
+const { values: args } = parseArgs({ options: { edits: { type: 'string', default: '10' }, debounce: { type: 'string', default: '60' }, release: { type: 'boolean', default: false } } });
 const EDITS = Number(args.edits);
 const CLI = join(REPO_ROOT, 'packages/gateway/bin/wasmgate.js');
 const { NODE_TEST_CONTEXT: _, ...baseEnv } = process.env;
@@ -52,7 +53,7 @@ let dev;
 try {
   must(process.execPath, [CLI, 'init', project], dir);
   must('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], project);
-  dev = spawn(process.execPath, [CLI, 'dev', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--debounce', args.debounce], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  dev = spawn(process.execPath, [CLI, 'dev', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--debounce', args.debounce, ...(args.release ? ['--release'] : [])], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines = [];
   const waiters = [];
   let rest = '';
@@ -102,9 +103,9 @@ try {
     process.stdout.write(`edit ${String(i).padStart(2)}: save → served ${served.toFixed(0).padStart(5)} ms   (dev: build ${build} ms, reload ${reload} ms, total ${total} ms)\n`);
   }
   const show = (name, key) => `${name.padEnd(16)} median ${quantile(rows.map((r) => r[key]), 0.5).toFixed(0).padStart(5)} ms   p90 ${quantile(rows.map((r) => r[key]), 0.9).toFixed(0).padStart(5)} ms`;
-  console.log(`\nwasmgate dev, AssemblyScript template, ${EDITS} edits, debounce ${args.debounce} ms, 1 worker:`);
+  console.log(`\nwasmgate dev${args.release ? ' --release' : ''}, AssemblyScript template, ${EDITS} edits, debounce ${args.debounce} ms, 1 worker:`);
   console.log(show('save → served', 'served'));
-  console.log(show('build (asc -O3)', 'build'));
+  console.log(show(args.release ? 'build (asc -O3)' : 'build (unoptimised)', 'build'));
   console.log(show('reload', 'reload'));
 } finally {
   agent.destroy();

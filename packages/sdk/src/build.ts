@@ -112,6 +112,8 @@ async function build(options: BuildOptions): Promise<BuildResult> {
   const entry = resolve(options.entry);
   // asc resolves packages from its base directory: use the plugin's project so its own deps resolve.
   const baseDir = projectRoot(dirname(entry));
+  const configPath = join(baseDir, 'asconfig.json');
+  let ignoredConfig = false;
   const rel = (p: string) => {
     const r = relative(baseDir, p);
     return isAbsolute(r) ? r : r.split(sep).join('/');
@@ -122,7 +124,7 @@ async function build(options: BuildOptions): Promise<BuildResult> {
   const finish = (ok: boolean, extra = ''): BuildResult => ({
     ok,
     ...(ok && binary ? { binary } : {}),
-    diagnostics: (stderr + stdout + extra).trim(),
+    diagnostics: (stderr + stdout + extra + (ignoredConfig ? `\nnote: ${configPath} is not read: the build's flags are fixed (${flags.join(' ')})` : '')).trim(),
     flags,
     ms: Math.round(performance.now() - started),
   });
@@ -136,6 +138,13 @@ async function build(options: BuildOptions): Promise<BuildResult> {
       stderr: { write: (chunk: Uint8Array | string) => { stderr += String(chunk); return true; } } as never,
       readFile: (name: string, dir: string) => {
         const path = resolve(dir, name);
+        // asc applies <baseDir>/asconfig.json on its own (its "release" target and entries). The flags
+        // here are the build's contract (marker entry, abort, -O3 or not), so a project's asconfig.json
+        // is not read; the diagnostics say so when there is one.
+        if (path === configPath) {
+          if (readText(path) !== null) ignoredConfig = true;
+          return null;
+        }
         const at = path.lastIndexOf(SDK_SEGMENT);
         return readText(at >= 0 ? join(SDK_ROOT, path.slice(at + SDK_SEGMENT.length)) : path);
       },

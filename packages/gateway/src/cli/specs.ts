@@ -173,7 +173,8 @@ export const DEV: CommandSpec = {
     { ...LISTEN, help: 'data-plane address (default 127.0.0.1:8080)' },
     { ...ADMIN, help: 'admin address (default 127.0.0.1:0, a free port)' },
     { name: 'abi', type: 'string', arg: '0.2.100|0.2.1', help: 'AssemblyScript: the ABI marker (default 0.2.100)' },
-    { name: 'debug', type: 'boolean', help: 'unoptimised builds with debug names' },
+    { name: 'debug', type: 'boolean', help: 'unoptimised builds with debug names (the default for AssemblyScript)' },
+    { name: 'release', type: 'boolean', help: 'AssemblyScript: optimised builds (asc -O3, as wasmgate build), slower to rebuild' },
     { name: 'debounce', type: 'string', arg: 'MS', help: 'quiet time after the last file event before a rebuild (default 60)' },
   ],
   notes: [

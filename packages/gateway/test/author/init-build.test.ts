@@ -98,7 +98,7 @@ describe('the AssemblyScript project', { skip: sdkSkip() }, () => {
     await npmInstall(p);
     const r = await runProgram('npm', ['test'], { cwd: p, timeoutMs: 180_000 });
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-    assert.match(r.stdout, /built build\/plugin\.wasm in \d+ ms \(as, asconfig\.json\)/);
+    assert.match(r.stdout, /built build\/plugin\.wasm in \d+ ms \(as, assembly\/index\.ts\)/);
     assert.match(r.stdout, /abi: +0\.2\.100/);
     assert.match(r.stdout, /^(?:# |ℹ )pass 2$/m);
     assert.match(r.stdout, /^(?:# |ℹ )fail 0$/m);

@@ -43,7 +43,7 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
       io.out(usageText(DEV));
       return 0;
     }
-    const v = parsed.values as { listen?: string; admin?: string; abi?: string; debug?: boolean; debounce?: string };
+    const v = parsed.values as { listen?: string; admin?: string; abi?: string; debug?: boolean; release?: boolean; debounce?: string };
     const abi = parseAbi(DEV, v.abi);
     if (v.debounce !== undefined && (!/^\d+$/.test(v.debounce) || Number(v.debounce) > 10_000)) {
       throw usageError(DEV, `--debounce must be a whole number of milliseconds up to 10000, not "${v.debounce}"`);
@@ -54,7 +54,11 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
     if (url !== undefined && !/^file:\/\/(\.\/)?build\/plugin\.wasm$/.test(url)) {
       io.err(`dev: warning: wasmplugin.yaml has url ${url}, not file://./build/plugin.wasm: rebuilds will not change what it serves`);
     }
-    const build = { env: io.env, ...(abi ? { abi } : {}), ...(v.debug ? { debug: true } : {}) };
+    if (v.debug && v.release) throw usageError(DEV, '--debug and --release contradict each other: choose one');
+    // AssemblyScript: the inner loop builds unoptimised (asc -O3 is most of a save → served of ~2 s;
+    // without it a rebuild takes a few hundred ms); --release builds as wasmgate build does.
+    const unoptimised = v.debug === true || (project.lang === 'as' && v.release !== true);
+    const build = { env: io.env, ...(abi ? { abi } : {}), ...(unoptimised ? { debug: true } : {}) };
     const first = await DevSession.build({ project, build });
     const shown = relative(io.cwd, first.output) || first.output;
     if (!first.ok) {
@@ -63,7 +67,7 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
       for (const l of first.diagnostics.split('\n')) if (l.trim()) io.err(`  ${l}`);
     } else {
       const report = await reportModule(new Uint8Array(readFileSync(first.output)), shown);
-      io.out(`dev: built ${shown} in ${first.ms} ms (${report.sizeBytes} bytes, abi ${report.abiVersion ?? 'none'})`);
+      io.out(`dev: built ${shown} in ${first.ms} ms (${report.sizeBytes} bytes, abi ${report.abiVersion ?? 'none'}${project.lang === 'as' ? (unoptimised ? ', unoptimised: --release for asc -O3' : ', asc -O3') : ''})`);
       for (const w of report.warnings) io.err(`warning: ${shown} ${w}`);
     }
     const logger = createLogger((l) => io.err(l), LogLevel.info);
