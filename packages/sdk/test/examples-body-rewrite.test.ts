@@ -68,6 +68,34 @@ describe('examples/as/body-rewrite', () => {
     assert.equal(r.headers?.get('content-length'), undefined);
   });
 
+  it('leaves request bodies alone unless "request": true', () => {
+    const s = plugin.stream();
+    s.requestHeaders({ ...GET('/up'), ':method': 'POST', 'content-length': '7' });
+    s.requestBody('wasm-go', { endStream: true });
+    assert.equal(s.upstream.body, 'wasm-go');
+    assert.equal(s.upstream.headers?.get('content-length'), '7');
+    s.end();
+  });
+
+  it('with "request": true rewrites the request body as it streams too, and drops its content-length', async (t) => {
+    const both = await loadPlugin(await buildExample('body-rewrite'), { name: 'body-rewrite', config: { from: 'wasm-go', to: '@wasmgate/sdk', request: true } });
+    t.after(() => both.close());
+    const s = both.stream();
+    s.requestHeaders({ ...GET('/up'), ':method': 'POST', 'content-type': 'text/plain', 'content-length': '21' });
+    s.requestBody('posted with wasm');
+    assert.equal(s.upstream.body, 'posted wit', 'the first chunk went on but its last 6 bytes ("h wasm")');
+    s.requestBody('-go :)', { endStream: true });
+    assert.equal(s.upstream.body, 'posted with @wasmgate/sdk :)');
+    assert.equal(s.upstream.headers?.get('content-length'), undefined);
+    s.respond(200, { body: 'ok wasm-go' });
+    assert.equal(s.downstream.body, 'ok @wasmgate/sdk');
+    s.end();
+    assert.deepEqual(both.logsAt('info').filter((m) => m.includes('replacement')).map((m) => m.replace(/^.*\] /, '')), [
+      'body-rewrite: 1 replacement(s) in the request to /up',
+      'body-rewrite: 1 replacement(s) in /up',
+    ]);
+  });
+
   it('rejects a configuration without from', async () => {
     await assert.rejects(loadPlugin(await buildExample('body-rewrite'), { name: 'body-rewrite', config: { to: 'x' } }), (e: unknown) => {
       assert.ok(e instanceof WasmgateError);

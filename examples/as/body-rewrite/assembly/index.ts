@@ -1,9 +1,9 @@
-// body-rewrite: replaces every `from` with `to` in response bodies as they stream through, chunk by
-// chunk, without buffering the whole body. A match split across two chunks is still replaced: the
-// last (from.length - 1) bytes of a chunk that could start a match are held back and put in front
-// of the next chunk (or sent as they are with the last one). The body's length changes, so the
-// response's content-length is removed (the client gets it chunked / until close).
-//   { "from": "wasm-go", "to": "@wasmgate/sdk" }
+// body-rewrite: replaces every `from` with `to` in response bodies (and, with `"request": true`, in
+// request bodies) as they stream through, chunk by chunk, without buffering the whole body. A match
+// split across two chunks is still replaced: the last (from.length - 1) bytes of a chunk that could
+// start a match are held back and put in front of the next chunk (or sent as they are with the last
+// one). The body's length changes, so content-length is removed (the body goes on chunked).
+//   { "from": "wasm-go", "to": "@wasmgate/sdk", "request": false }
 // Bodies the SDK treats as binary (any content-encoding such as gzip, octet-stream, gRPC) pass untouched.
 export * from "@wasmgate/sdk/assembly/exports";
 import { Action, HttpContext, JsonValue, log, setCtx } from "@wasmgate/sdk";
@@ -11,6 +11,7 @@ import { Action, HttpContext, JsonValue, log, setCtx } from "@wasmgate/sdk";
 class Config {
   from: Uint8Array = new Uint8Array(0);
   to: Uint8Array = new Uint8Array(0);
+  request: bool = false;
 }
 
 /** Per-stream state: the bytes held back from the previous chunk and the replacements so far. */
@@ -30,7 +31,19 @@ function parseConfig(json: JsonValue, config: Config): string | null {
   if (to.exists() && !to.isString()) return "to must be a string";
   config.from = bytesOf(from.asString());
   config.to = bytesOf(to.asString());
+  const request = json.get("request");
+  if (request.exists() && !request.isBool()) return "request must be true or false";
+  config.request = request.asBool();
   return null;
+}
+
+function onRequestHeaders(ctx: HttpContext, config: Config): Action {
+  if (!config.request) {
+    ctx.dontReadRequestBody();
+    return Action.Continue;
+  }
+  ctx.removeRequestHeader("content-length");
+  return Action.Continue;
 }
 
 function onResponseHeaders(ctx: HttpContext, config: Config): Action {
@@ -43,11 +56,12 @@ function matchesAt(buf: Uint8Array, i: i32, pat: Uint8Array): bool {
   return true;
 }
 
-function onResponseChunk(ctx: HttpContext, config: Config, chunk: ArrayBuffer, isEnd: bool): ArrayBuffer {
-  let carry = ctx.getContextObject<Carry>("carry");
+/** Rewrites one chunk of the body whose state is kept under `key` ("request" or "response"). */
+function rewrite(ctx: HttpContext, key: string, config: Config, chunk: ArrayBuffer, isEnd: bool): ArrayBuffer {
+  let carry = ctx.getContextObject<Carry>(key);
   if (carry === null) {
     carry = new Carry();
-    ctx.setContextObject<Carry>("carry", carry);
+    ctx.setContextObject<Carry>(key, carry);
   }
   const prev = carry.bytes;
   const input = new Uint8Array(prev.length + chunk.byteLength);
@@ -79,13 +93,25 @@ function onResponseChunk(ctx: HttpContext, config: Config, chunk: ArrayBuffer, i
   return result.buffer;
 }
 
+function onRequestChunk(ctx: HttpContext, config: Config, chunk: ArrayBuffer, isEnd: bool): ArrayBuffer {
+  return rewrite(ctx, "request", config, chunk, isEnd);
+}
+
+function onResponseChunk(ctx: HttpContext, config: Config, chunk: ArrayBuffer, isEnd: bool): ArrayBuffer {
+  return rewrite(ctx, "response", config, chunk, isEnd);
+}
+
 function onStreamDone(ctx: HttpContext, config: Config): void {
-  const carry = ctx.getContextObject<Carry>("carry");
-  if (carry !== null) log.info("body-rewrite: " + carry.replaced.toString() + " replacement(s) in " + ctx.path());
+  const request = ctx.getContextObject<Carry>("request");
+  if (request !== null) log.info("body-rewrite: " + request.replaced.toString() + " replacement(s) in the request to " + ctx.path());
+  const response = ctx.getContextObject<Carry>("response");
+  if (response !== null) log.info("body-rewrite: " + response.replaced.toString() + " replacement(s) in " + ctx.path());
 }
 
 setCtx<Config>("body-rewrite", {
   parseConfig: parseConfig,
+  onRequestHeaders: onRequestHeaders,
+  onStreamingRequestBody: onRequestChunk,
   onResponseHeaders: onResponseHeaders,
   onStreamingResponseBody: onResponseChunk,
   onStreamDone: onStreamDone,

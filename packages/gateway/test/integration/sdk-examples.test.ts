@@ -173,6 +173,19 @@ describe('examples/as/body-rewrite', () => {
     await gw.gateway.settle();
     assert.equal(linesWith(gw.logs, 'body-rewrite: 1 replacement(s) in /').length, 1, gw.logs.join('\n'));
   });
+  test('"request": true rewrites request bodies on their way upstream too (content-length dropped)', async () => {
+    const up = await startUpstream(bag);
+    const gw = await startGateway(bag, [
+      service('backend', [`127.0.0.1:${up.port}`]), ingress('all', 'backend'),
+      wasmPlugin('br', await buildExample('body-rewrite'), { defaultConfig: { from: 'wasm-go', to: '@wasmgate/sdk', request: true } }),
+    ]);
+    const r = await send(gw.port, { method: 'POST', path: '/upload', headers: { 'content-type': 'text/plain' }, body: 'built with wasm-go' });
+    assert.equal(r.status, 200, r.body);
+    const seen = up.requests.at(-1)!;
+    assert.equal(seen.body.toString(), 'built with @wasmgate/sdk');
+    assert.equal(seen.headers['content-length'], undefined);
+    assert.equal(seen.headers['transfer-encoding'], 'chunked');
+  });
 });
 
 describe('examples/as/auth-callout against a real auth service', () => {
