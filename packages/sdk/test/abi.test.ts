@@ -86,6 +86,31 @@ describe('build targets', () => {
     }
   });
 
+  it("ignores a project's asconfig.json: its release target and entries do not change the build", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wasmgate-sdk-asconfig-'));
+    try {
+      writeFileSync(join(dir, 'package.json'), '{"name":"p","version":"1.0.0"}');
+      // What asc would apply on its own: -O3 over --debug, and the 0.2.100 marker as an extra entry.
+      writeFileSync(join(dir, 'asconfig.json'), JSON.stringify({
+        entries: ['index.ts', 'node_modules/@wasmgate/sdk/assembly/abi/marker-0_2_100.ts'],
+        targets: { release: { optimizeLevel: 3, shrinkLevel: 0 } },
+      }));
+      const entry = join(dir, 'index.ts');
+      writeFileSync(entry, readFileSync(join(SDK_ROOT, 'test', 'plugins', 'basic', 'index.ts'), 'utf8'));
+      const envoy = await buildAssemblyScript({ entry, abi: '0.2.1' });
+      assert.ok(envoy.ok, envoy.diagnostics);
+      assert.deepEqual(markers(new Uint8Array(envoy.binary!)), ['proxy_abi_version_0_2_1']);
+      assert.match(envoy.diagnostics, /asconfig\.json is not read/);
+      const debug = await buildAssemblyScript({ entry, debug: true });
+      const release = await buildAssemblyScript({ entry });
+      assert.ok(debug.ok && release.ok);
+      assert.ok(debug.binary!.length > release.binary!.length * 1.5,
+        `a debug build stays unoptimised (${debug.binary!.length} vs -O3 ${release.binary!.length} bytes)`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('resolves the SDK from its own package whatever the working directory', () => {
     assert.ok(readFileSync(join(SDK_ROOT, 'assembly', 'exports.ts'), 'utf8').includes('proxy_on_configure'));
   });
