@@ -67,7 +67,10 @@ describe('examples/as/headers-bench behaves like fixtures/go/headers-bench', () 
     });
   }
 
-  it('keeps doing it: 1,000 requests in one VM, all continue', () => {
+  it('keeps doing it: 5,000 requests in one VM all continue, and its memory stays flat after warm-up', () => {
     for (let i = 0; i < 1_000; i++) assert.equal(run(plugins.sdk, []).action, 'continue');
+    const warm = plugins.sdk.vm.memoryBytes();
+    for (let i = 0; i < 4_000; i++) assert.equal(run(plugins.sdk, []).action, 'continue');
+    assert.equal(plugins.sdk.vm.memoryBytes(), warm);
   });
 });
