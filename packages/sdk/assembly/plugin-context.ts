@@ -69,7 +69,14 @@ export function tryLease(): bool {
   const me = getVmId();
   const value = "{\"vmID\":\"" + me + "\",\"timestamp\":" + now.toString() + "}";
   const cur = getSharedData(key);
-  if (cur === null) return setSharedDataString(key, value, 0) == 0;
+  if (cur === null) {
+    // Proxy-Wasm has no "create if absent": a set with CAS 0 always wins, so two VMs whose first
+    // rounds interleave could both write. Read the lease back: only the VM it names leads. (A window
+    // remains between one VM's read-back and another's write; the next round, a CAS renewal, ends it.)
+    if (setSharedDataString(key, value, 0) != 0) return false;
+    const mine = getSharedData(key);
+    return mine !== null && JsonValue.parse(mine.text()).get("vmID").asString() == me;
+  }
   const lease = JsonValue.parse(cur.text());
   const holder = lease.get("vmID").asString();
   const ts = lease.get("timestamp").asI64();

@@ -31,7 +31,12 @@ export class RedisClient {
   ready: bool = false;
   initialized: bool = false;
 
-  constructor(public cluster: Cluster) {}
+  constructor(public cluster: Cluster) {
+    // Only now does the reply handler (and, through its NOAUTH retry, proxy_redis_init/call) become
+    // reachable: a plugin that never makes a RedisClient imports no Redis hostcall, so it also loads on
+    // hosts without Higress's Redis extension (plain Envoy, Istio).
+    installRedisReplyHandler();
+  }
 
   /**
    * proxy_redis_init; `db` > 0 selects a database (`<cluster>?db=N`). A failure is not fatal, as in
@@ -155,8 +160,20 @@ function prepend(head: string[], rest: string[]): string[] {
   return out;
 }
 
-/** @internal proxy_on_redis_call_response. */
+/** The handler proxy_on_redis_call_response calls; null until a RedisClient exists. */
+let redisReplyHandler: ((rootId: u32, token: u32, status: u32, size: u32) => void) | null = null;
+
+function installRedisReplyHandler(): void {
+  if (redisReplyHandler === null) redisReplyHandler = handleRedisReply;
+}
+
+/** @internal proxy_on_redis_call_response: a reply with no RedisClient in the module is ignored. */
 export function onRedisCallResponse(rootId: u32, token: u32, status: u32, size: u32): void {
+  const handler = redisReplyHandler;
+  if (handler !== null) handler(rootId, token, status, size);
+}
+
+function handleRedisReply(rootId: u32, token: u32, status: u32, size: u32): void {
   if (!pending.has(token)) return;
   const call = pending.get(token);
   pending.delete(token);

@@ -44,6 +44,15 @@ describe('build targets', () => {
     }
   });
 
+  it('imports the Redis hostcalls only when the plugin makes a RedisClient (plain Envoy has none)', async () => {
+    const redisImports = async (entry: string, abi: '0.2.100' | '0.2.1') =>
+      WebAssembly.Module.imports(new WebAssembly.Module(await buildPlugin(entry, abi))).map((i) => i.name).filter((n) => n.startsWith('proxy_redis_'));
+    // auth-callout makes HTTP callouts (ClusterClient) but no Redis calls.
+    assert.deepEqual(await redisImports('examples/as/auth-callout/assembly/index.ts', '0.2.1'), []);
+    assert.deepEqual(await redisImports('basic', '0.2.100'), []);
+    assert.deepEqual((await redisImports('features', '0.2.100')).sort(), ['proxy_redis_call', 'proxy_redis_init']);
+  });
+
   it('routes abort to a critical proxy_log line and a trap (no env.abort)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wasmgate-sdk-'));
     try {
