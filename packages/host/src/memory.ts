@@ -5,7 +5,7 @@
  */
 import { WasmResult } from './abi/constants.js';
 import type { HeaderPair } from './abi/pairs.js';
-import { asciiLowerAt, utf8DecodeAt, utf8Encode, utf8Length } from './abi/utf8.js';
+import { asciiLowerAt, utf8DecodeAt, utf8Encode } from './abi/utf8.js';
 
 const encoder = new TextEncoder();
 
@@ -180,29 +180,27 @@ export class GuestMemory {
   givePairs(pairs: readonly HeaderPair[], pseudoFirst: boolean, ptrOut: number, sizeOut: number): WasmResult {
     const count = pairs.length;
     if (count === 0) return this.giveBytes(EMPTY, ptrOut, sizeOut);
-    let size = 4 + count * 8;
-    for (let i = 0; i < count; i++) {
-      const p = pairs[i]!;
-      size += utf8Length(p[0]) + utf8Length(p[1]) + 2;
+    // The guest must get an allocation of exactly the encoded size (Rust frees it as a Vec of that
+    // length), which is known only once the strings are encoded: encode into a reused host buffer in
+    // one pass, then allocate and copy it in with one memcpy.
+    let bound = 4 + count * 8;
+    for (let i = 0; i < count; i++) bound += 3 * (pairs[i]![0].length + pairs[i]![1].length) + 2;
+    if (pairsScratch.length < bound) {
+      pairsScratch = new Uint8Array(Math.max(bound, pairsScratch.length * 2));
+      pairsView = new DataView(pairsScratch.buffer);
     }
-    const base = this.#reserve(size, ptrOut, sizeOut);
-    if (base < 0) return WasmResult.InvalidMemoryAccess;
-    this.#refresh();
-    const u8 = this.#u8;
-    const dv = this.#dv;
-    dv.setUint32(base, count, true);
-    let slot = base + 4;
-    let off = base + 4 + count * 8;
-    const end = base + size;
+    pairsView.setUint32(0, count, true);
+    let slot = 4;
+    let off = 4 + count * 8;
     const put = (p: HeaderPair): void => {
-      const kl = writeUtf8(u8, p[0], off, end);
+      const kl = encodeAt(p[0], off);
       off += kl;
-      u8[off++] = 0;
-      const vl = writeUtf8(u8, p[1], off, end);
+      pairsScratch[off++] = 0;
+      const vl = encodeAt(p[1], off);
       off += vl;
-      u8[off++] = 0;
-      dv.setUint32(slot, kl, true);
-      dv.setUint32(slot + 4, vl, true);
+      pairsScratch[off++] = 0;
+      pairsView.setUint32(slot, kl, true);
+      pairsView.setUint32(slot + 4, vl, true);
       slot += 8;
     };
     if (pseudoFirst) {
@@ -211,7 +209,7 @@ export class GuestMemory {
     } else {
       for (let i = 0; i < count; i++) put(pairs[i]!);
     }
-    return this.#finishGive(base, size, ptrOut, sizeOut);
+    return this.giveBytes(pairsScratch.subarray(0, off), ptrOut, sizeOut);
   }
 
   /** Checks the out-slots and allocates n bytes (0 allocates nothing); -1 when that fails. */
@@ -237,13 +235,18 @@ export class GuestMemory {
 
 const EMPTY = new Uint8Array(0);
 
-/** Writes `s` as UTF-8 at `off`, never past `end` (room already reserved); returns the byte count. ASCII by hand. */
-function writeUtf8(u8: Uint8Array, s: string, off: number, end: number): number {
+/** The host-side buffer givePairs encodes into (reused; calls are synchronous). */
+let pairsScratch = new Uint8Array(4096);
+let pairsView = new DataView(pairsScratch.buffer);
+
+/** Writes `s` as UTF-8 into pairsScratch at `off` (room reserved: 3 bytes per UTF-16 unit); returns the byte count. */
+function encodeAt(s: string, off: number): number {
   const n = s.length;
+  const out = pairsScratch;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (c > 0x7f) return encoder.encodeInto(s, u8.subarray(off, end)).written;
-    u8[off + i] = c;
+    if (c > 0x7f) return encoder.encodeInto(s, out.subarray(off)).written;
+    out[off + i] = c;
   }
   return n;
 }
