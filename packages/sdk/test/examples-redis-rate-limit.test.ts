@@ -31,7 +31,7 @@ describe('examples/as/redis-rate-limit', () => {
   };
 
   it('imports only env.proxy_* and WASI', async () => {
-    assertOnlyProxyWasmImports(await buildExample('redis-rate-limit'));
+    assertOnlyProxyWasmImports(await buildExample('redis-rate-limit'), { redis: true });
   });
 
   it('inits the Redis cluster at configure', () => {

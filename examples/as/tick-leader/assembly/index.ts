@@ -12,8 +12,6 @@ import {
 } from "@wasmgate/sdk";
 
 export const COUNTER_KEY = "tick-leader:count";
-/** The SDK's lease key: `higress_wasm_vm_lease:<setCtx name>`. */
-const LEASE_KEY = "higress_wasm_vm_lease:tick-leader";
 
 class Config {
   tickMs: i64 = 1000;
@@ -31,21 +29,11 @@ function incrementShared(): i64 {
   return -1;
 }
 
-/**
- * Whether the lease in shared data names this VM. The election takes an absent lease with CAS 0, which
- * proxy-wasm hosts treat as an unconditional write: two VMs electing at the very same instant could both
- * win that first round. Only the one whose write stayed does the work.
- */
-function leaseIsMine(): bool {
-  const lease = getSharedData(LEASE_KEY);
-  return lease !== null && JsonValue.parse(lease.text()).get("vmID").asString() == getVmId();
-}
-
 function onTick(): void {
   ticks++;
   const plugin = getPluginContext();
   plugin.doLeaderElection();
-  if (!plugin.isLeader() || !leaseIsMine()) return;
+  if (!plugin.isLeader()) return;
   const n = incrementShared();
   log.info("leader tick " + n.toString() + " by vm " + getVmId());
 }
