@@ -24,6 +24,8 @@ export declare function proxy_set_buffer_bytes(type: u32, start: usize, length: 
 export declare function proxy_get_header_map_value(map: u32, key: usize, key_size: usize, ptr_out: usize, size_out: usize): u32;
 @external("env", "proxy_get_header_map_pairs")
 export declare function proxy_get_header_map_pairs(map: u32, ptr_out: usize, size_out: usize): u32;
+@external("env", "proxy_get_header_map_size")
+export declare function proxy_get_header_map_size(map: u32, size_out: usize): u32;
 @external("env", "proxy_set_header_map_pairs")
 export declare function proxy_set_header_map_pairs(map: u32, pairs: usize, size: usize): u32;
 @external("env", "proxy_add_header_map_value")
@@ -34,6 +36,8 @@ export declare function proxy_replace_header_map_value(map: u32, key: usize, key
 export declare function proxy_remove_header_map_value(map: u32, key: usize, key_size: usize): u32;
 
 // --- stream control, local replies ---
+@external("env", "proxy_get_status")
+export declare function proxy_get_status(code_out: usize, ptr_out: usize, size_out: usize): u32;
 @external("env", "proxy_continue_stream")
 export declare function proxy_continue_stream(stream: u32): u32;
 @external("env", "proxy_close_stream")
