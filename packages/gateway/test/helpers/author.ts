@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { CLI, runCli, type CliResult } from './cli.js';
+import { CLI, runCli, runProgram as runAny, type CliResult } from './cli.js';
 import { REPO_ROOT, type AfterHook } from './gateway.js';
 
 /** Whether the AssemblyScript SDK is in this checkout and built (the AS template needs it). */
@@ -32,24 +32,9 @@ export function tempDir(hook: AfterHook, prefix = 'wasmgate-author-'): string {
   return dir;
 }
 
-/** Runs a program to completion; killed (and failed) after `timeoutMs`. */
+/** Runs a program to completion with {@link nodeEnv} unless told otherwise; killed (and failed) after `timeoutMs`. */
 export function runProgram(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? nodeEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${cmd} ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 120_000} ms\n${stdout}\n${stderr}`));
-    }, opts.timeoutMs ?? 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runAny(cmd, args, { ...opts, env: opts.env ?? nodeEnv() });
 }
 
 /** `wasmgate init <dir>/<name> …args`, asserted to succeed; the project folder. */

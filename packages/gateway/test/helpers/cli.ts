@@ -15,24 +15,33 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `wasmgate …args` and collects its output; killed (and failed) after `timeoutMs`. */
-export function runCli(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+/**
+ * Runs a program to completion and collects its output; killed (and failed) after `timeoutMs`
+ * (default 120 s). `env` defaults to this process's.
+ */
+export function runProgram(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliResult> {
+  const timeoutMs = opts.timeoutMs ?? 120_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`wasmgate ${args.join(' ')} did not exit within ${opts.timeoutMs ?? 20_000} ms\n${stderr}`));
-    }, opts.timeoutMs ?? 20_000);
+      reject(new Error(`${cmd} ${args.join(' ')} did not finish within ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Runs `wasmgate …args` and collects its output; killed (and failed) after `timeoutMs` (default 20 s). */
+export function runCli(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  return runProgram(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? REPO_ROOT, timeoutMs: opts.timeoutMs ?? 20_000 });
 }
 
 export interface CliServer {

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { LogLevel } from '@wasmgate/host';
 import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/logger.js';
+import { createEchoBackend } from '../../src/services/echo-backend.js';
 
 /** The repository root (tests run from packages/gateway/dist/test/…; fixtures stay in the source tree). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../../../', import.meta.url));
@@ -91,15 +92,23 @@ export interface TestGateway {
 
 /**
  * Starts a Gateway from manifests (written to a temp folder) or from existing config paths. One
- * data-plane worker unless `workers` says otherwise, so per-VM state (counters, ticks) is predictable.
+ * data-plane worker unless `workers` says otherwise, so per-VM state (counters, ticks) is predictable;
+ * `echo` also starts the built-in echo backend that `spec.echo: true` Services name.
  */
-export async function startGateway(hook: AfterHook, config: readonly Manifest[] | { paths: string[] }, opts: { workers?: number } = {}): Promise<TestGateway> {
+export async function startGateway(hook: AfterHook, config: readonly Manifest[] | { paths: string[] }, opts: { workers?: number; echo?: boolean } = {}): Promise<TestGateway> {
   const paths = 'paths' in config ? config.paths : [writeConfig(hook, config)];
   const logs: string[] = [];
   const access: Record<string, unknown>[] = [];
+  // `echo`: a built-in echo backend for Services with `spec.echo: true` (as serve/dev/run start one).
+  let echoBackend: string | undefined;
+  if (opts.echo) {
+    const echo = await createEchoBackend();
+    hook.after(() => echo.close());
+    echoBackend = `127.0.0.1:${echo.port}`;
+  }
   const gateway = await Gateway.start({
     configPaths: paths,
-    overrides: { listen: '127.0.0.1:0', admin: '127.0.0.1:0', workers: opts.workers ?? 1 },
+    overrides: { listen: '127.0.0.1:0', admin: '127.0.0.1:0', workers: opts.workers ?? 1, ...(echoBackend ? { echoBackend } : {}) },
     logger: createLogger((l) => logs.push(l), LogLevel.trace),
     accessLog: (l) => access.push(JSON.parse(l) as Record<string, unknown>),
     watch: false,

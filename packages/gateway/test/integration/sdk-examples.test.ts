@@ -11,10 +11,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LogLevel } from '@wasmgate/host';
-import { Gateway } from '../../src/gateway.js';
-import { createLogger } from '../../src/logger.js';
-import { createEchoBackend, type EchoReply } from '../../src/services/echo-backend.js';
+import type { EchoReply } from '../../src/services/echo-backend.js';
 import { RedisClient } from '../../src/services/redis-client.js';
 import type { Daemon } from '../helpers/daemon.js';
 import { startRedis } from '../helpers/redis.js';
@@ -59,20 +56,7 @@ function buildExample(name: string): Promise<string> {
 /** Serves examples/as/<name>/gateway.yaml as written, its `echo: true` Service on a real echo backend. */
 async function serveExample(hook: AfterHook, name: string): Promise<TestGateway> {
   await buildExample(name);
-  const echo = await createEchoBackend();
-  hook.after(() => echo.close());
-  const logs: string[] = [];
-  const access: Record<string, unknown>[] = [];
-  const gateway = await Gateway.start({
-    configPaths: [join(EXAMPLES, name, 'gateway.yaml')],
-    overrides: { listen: '127.0.0.1:0', admin: '127.0.0.1:0', workers: 1, echoBackend: `127.0.0.1:${echo.port}` },
-    logger: createLogger((l) => logs.push(l), LogLevel.trace),
-    accessLog: (l) => access.push(JSON.parse(l) as Record<string, unknown>),
-    watch: false,
-  });
-  hook.after(() => gateway.close());
-  const adminPort = gateway.adminAddress.port;
-  return { gateway, port: gateway.address.port, adminPort, logs, access, admin: (path) => send(adminPort, { path }) };
+  return startGateway(hook, { paths: [join(EXAMPLES, name, 'gateway.yaml')] }, { echo: true });
 }
 
 const echoed = (body: string) => JSON.parse(body) as EchoReply;
