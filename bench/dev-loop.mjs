@@ -51,7 +51,7 @@ function quantile(xs, q) {
 
 let dev;
 try {
-  must(process.execPath, [CLI, 'init', project], dir);
+  must(process.execPath, [CLI, 'init', project, '--no-install'], dir);
   must('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], project);
   dev = spawn(process.execPath, [CLI, 'dev', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--debounce', args.debounce, ...(args.release ? ['--release'] : [])], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines = [];

@@ -16,6 +16,11 @@ export const AUTHOR_ERRORS = defineErrors({
     hint: 'Reinstall wasmgate (the package ships templates/ next to dist/).',
     exit: 1,
   },
+  WG_INIT_INSTALL: {
+    summary: 'wasmgate init created the project, but installing its dependencies (npm install) failed; npm\'s output is printed above.',
+    hint: 'Fix what npm reports (network, registry, permissions), then run npm install in the project. wasmgate init --no-install skips the step.',
+    exit: 1,
+  },
   WG_BUILD_NO_PROJECT: {
     summary: 'The folder is not a plugin project wasmgate knows how to build.',
     hint: 'Run wasmgate build in a folder made by wasmgate init: assembly/index.ts or asconfig.json (AssemblyScript), go.mod (Go) or Cargo.toml (Rust).',

@@ -140,9 +140,10 @@ export const INIT: CommandSpec = {
     { name: 'lang', short: 'l', type: 'string', arg: 'as|go|rust', help: 'the plugin language (default as: AssemblyScript with @wasmgate/sdk)' },
     { name: 'name', type: 'string', arg: 'NAME', help: 'the plugin name (default: the folder name)' },
     { name: 'sdk-version', type: 'string', arg: 'RANGE', help: 'depend on @wasmgate/* from the registry at RANGE (default: $WASMGATE_SDK_VERSION, else file: paths to this installation)' },
+    { name: 'no-install', type: 'boolean', help: 'do not run npm install in the new project (the default runs it, so npm test works at once)' },
   ],
   notes: [
-    'The folder must be new or empty. Then: cd <dir> && npm install && npm test (Go: go mod tidy first).',
+    'The folder must be new or empty. Then: cd <dir> && npm test (Go: go mod tidy first).',
     'examples: wasmgate init my-plugin',
     '          wasmgate init my-go-plugin --lang go',
   ],

@@ -1,6 +1,6 @@
 /**
  * `wasmgate init` and `wasmgate build` as a plugin author runs them: the AssemblyScript project from
- * init installs and passes its own tests (init → npm install → npm test), compile errors come back
+ * init installs its dependencies and passes its own tests (init → npm test), compile errors come back
  * with file:line:col and exit 1, a missing toolchain is a WG_BUILD_TOOLCHAIN naming the install
  * command, and init never writes into a folder that has files.
  */
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, runCli } from '../helpers/cli.js';
-import { initProject, nodeEnv, npmInstall, runProgram, sdkSkip, tempDir } from '../helpers/author.js';
+import { initProject, nodeEnv, runProgram, sdkSkip, tempDir } from '../helpers/author.js';
 
 describe('wasmgate init', () => {
   test('writes the Go and Rust projects with the manifest, gateway config, test and README', async (t) => {
@@ -37,7 +37,7 @@ describe('wasmgate init', () => {
     const p = await initProject(dir, 'pinned', ['--sdk-version', '^0.1.0']);
     const deps = (JSON.parse(readFileSync(join(p, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies;
     assert.deepEqual(deps, { '@wasmgate/host': '^0.1.0', '@wasmgate/sdk': '^0.1.0', '@wasmgate/testing': '^0.1.0', assemblyscript: '^0.28.20', wasmgate: '^0.1.0' });
-    const viaEnv = await runProgram(process.execPath, [CLI, 'init', join(dir, 'env'), '--lang', 'go'], { cwd: dir, env: nodeEnv({ WASMGATE_SDK_VERSION: '0.1.x' }) });
+    const viaEnv = await runProgram(process.execPath, [CLI, 'init', join(dir, 'env'), '--lang', 'go', '--no-install'], { cwd: dir, env: nodeEnv({ WASMGATE_SDK_VERSION: '0.1.x' }) });
     assert.equal(viaEnv.code, 0, viaEnv.stderr);
     assert.equal((JSON.parse(readFileSync(join(dir, 'env', 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies.wasmgate, '0.1.x');
   });
@@ -92,10 +92,10 @@ describe('wasmgate build: toolchains', () => {
 });
 
 describe('the AssemblyScript project', { skip: sdkSkip() }, () => {
-  test('init → npm install → npm test passes', { timeout: 240_000 }, async (t) => {
+  test('init (which runs npm install) → npm test passes', { timeout: 300_000 }, async (t) => {
     const dir = tempDir(t);
-    const p = await initProject(dir, 'hello-as');
-    await npmInstall(p);
+    const p = await initProject(dir, 'hello-as', [], { install: true });
+    assert.ok(existsSync(join(p, 'node_modules', '@wasmgate', 'testing', 'package.json')), 'init installed the dependencies');
     const r = await runProgram('npm', ['test'], { cwd: p, timeoutMs: 180_000 });
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /built build\/plugin\.wasm in \d+ ms \(as, assembly\/index\.ts\)/);

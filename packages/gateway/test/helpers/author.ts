@@ -37,9 +37,15 @@ export function runProgram(cmd: string, args: string[], opts: { cwd: string; env
   return runAny(cmd, args, { ...opts, env: opts.env ?? nodeEnv() });
 }
 
-/** `wasmgate init <dir>/<name> …args`, asserted to succeed; the project folder. */
-export async function initProject(parent: string, name: string, args: string[] = []): Promise<string> {
-  const r = await runCli(['init', join(parent, name), ...args]);
+/**
+ * `wasmgate init <dir>/<name> …args`, asserted to succeed; the project folder. Without `install`,
+ * init is told `--no-install` (tests that need the dependencies install them themselves, offline
+ * first); with it, init runs npm install itself, as a user's init does.
+ */
+export async function initProject(parent: string, name: string, args: string[] = [], opts: { install?: boolean } = {}): Promise<string> {
+  const r = opts.install
+    ? await runProgram(process.execPath, [CLI, 'init', join(parent, name), ...args], { cwd: parent, timeoutMs: 180_000 })
+    : await runCli(['init', join(parent, name), '--no-install', ...args]);
   if (r.code !== 0) throw new Error(`wasmgate init failed (${r.code})\n${r.stdout}\n${r.stderr}`);
   return join(parent, name);
 }

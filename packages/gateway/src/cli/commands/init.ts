@@ -3,7 +3,9 @@
  * INIT): a ready plugin project from the templates in the gateway package (see author/init.ts).
  */
 import { relative, resolve } from 'node:path';
+import { WasmgateError } from '@wasmgate/host';
 import { initProject } from '../../author/init.js';
+import { exec, which } from '../../author/toolchain.js';
 import { LANGUAGES, type Language } from '../../author/project.js';
 import type { CliIo, CommandRunner } from '../io.js';
 import { parseCommand, usageError, usageText } from '../options.js';
@@ -17,7 +19,7 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
       io.out(usageText(INIT));
       return 0;
     }
-    const v = parsed.values as { lang?: string; name?: string; 'sdk-version'?: string };
+    const v = parsed.values as { lang?: string; name?: string; 'sdk-version'?: string; 'no-install'?: boolean };
     const lang = (v.lang ?? 'as') as Language;
     if (!LANGUAGES.includes(lang)) throw usageError(INIT, `--lang must be one of ${LANGUAGES.join(', ')}, not "${v.lang}"`);
     if (v.name !== undefined && !/^[a-z][a-z0-9-]*$/.test(v.name)) {
@@ -31,11 +33,13 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
     for (const f of r.files) io.out(`  ${f}`);
     const local = Object.entries(r.dependencies).filter(([, spec]) => spec.startsWith('file:'));
     if (local.length > 0) io.out(`@wasmgate packages come from this installation (${local.map(([n]) => n).join(', ')} as file: paths); --sdk-version or WASMGATE_SDK_VERSION picks registry versions instead.`);
+    const install = v['no-install'] !== true;
+    if (install) await npmInstall(r.dir, shown, io);
     io.out('next:');
     io.out(`  cd ${shown}`);
     if (lang === 'go') io.out('  go mod tidy');
     if (lang === 'rust') io.out('  rustup target add wasm32-wasip1');
-    io.out('  npm install');
+    if (!install) io.out('  npm install');
     io.out('  npm test        # build/plugin.wasm, then the tests in test/');
     io.out('  npm run dev     # serve on http://127.0.0.1:8080, rebuild on save');
     return 0;
@@ -43,3 +47,23 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
     return renderError(io, e);
   }
 };
+
+/**
+ * `npm install` in the new project, so that `npm test` works right after init (the dependencies are
+ * file: links to this installation plus assemblyscript from the registry). npm's output is shown
+ * only when it fails.
+ */
+async function npmInstall(dir: string, shown: string, io: CliIo): Promise<void> {
+  const npm = which(process.platform === 'win32' ? 'npm.cmd' : 'npm', io.env);
+  if (!npm) {
+    throw new WasmgateError('WG_INIT_INSTALL', `created ${shown}, but npm is not on PATH to install its dependencies`, {
+      hint: `Install Node.js with npm, then run npm install in ${shown} (or use wasmgate init --no-install).`,
+    });
+  }
+  io.out(`installing dependencies: npm install (in ${shown}) …`);
+  const r = await exec(npm, ['install', '--no-audit', '--no-fund'], { cwd: dir, env: io.env });
+  if (r.code !== 0) {
+    io.err(r.output.trimEnd());
+    throw new WasmgateError('WG_INIT_INSTALL', `created ${shown}, but npm install failed there (exit ${r.code ?? 'signal'})`);
+  }
+}
