@@ -22,6 +22,10 @@ mkdirSync(prefix, { recursive: true });
 
 const originPort = await freePort();
 const origin = startNginx(pinned(layout.origin, nginxArgv(originConfig(prefix, originPort))));
+// Whatever ends this script (an error, a closed stdout pipe), the servers it started go with it.
+const children = [origin];
+process.on('exit', () => { for (const c of children) if (c.exitCode === null) c.kill('SIGTERM'); });
+process.stdout.on('error', () => process.exit(1));
 await waitForPort(originPort);
 
 const variants = [
@@ -31,6 +35,7 @@ const variants = [
 for (const v of variants) {
   v.port = await freePort();
   v.proc = start(pinned(layout.proxy, [process.execPath, v.script, String(v.port), String(originPort)]));
+  children.push(v.proc);
   await waitForPort(v.port, 20_000, v.proc);
   v.rounds = [];
 }
