@@ -15,7 +15,7 @@ import {
 import { matchRoute, normalizeHost, pickDestination, upstreamRequest } from '../config/match-route.js';
 import type { Config, HostPort, RouteConfig } from '../config/types.js';
 import {
-  applyEdgeHeaders, outgoingHeaderList, outgoingHeaders, rawHeader, requestHasBody, requestHeadProblem, requestHeaderMap, trailerPairs,
+  outgoingHeaderList, outgoingHeaders, rawHeader, requestHasBody, requestHeadProblem, requestHeaderMap, trailerPairs,
   responseHeaderMap,
 } from './headers.js';
 import type { Upstream, UpstreamCall, UpstreamEvents, UpstreamFailure, UpstreamSocket } from './upstream.js';
@@ -107,8 +107,7 @@ class Exchange implements StreamSink, UpstreamEvents, StreamOptions, ExchangeSta
     this.#req = req;
     this.#res = res;
     this.#ctx = ctx;
-    const headers = (this.#headers = requestHeaderMap(req));
-    applyEdgeHeaders(headers, ctx.config.gateway.edge, req.socket.remoteAddress);
+    const headers = (this.#headers = requestHeaderMap(req, ctx.config.gateway.edge, req.socket.remoteAddress));
     this.#requestId = headers.get('x-request-id') ?? '';
     this.#obs = startObservation(ctx.config, req, headers);
     this.#initialVersion = headers.version;

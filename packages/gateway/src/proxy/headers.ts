@@ -37,31 +37,79 @@ export function requestHeadProblem(req: IncomingMessage): string | undefined {
   return undefined;
 }
 
-/** Request headers as plugins see them: pseudo headers first, then the rest (empty values kept). */
-export function requestHeaderMap(req: IncomingMessage): HeaderMap {
+/**
+ * Request headers as plugins see them: pseudo headers first, then the rest (empty values kept). With
+ * `edge`, the edge rules of {@link applyEdgeHeaders} are applied in the same pass over the raw
+ * headers (this runs once per request): `x-envoy-*` dropped as they are copied, and the first
+ * X-Forwarded-For / X-Forwarded-Proto / x-request-id remembered, so each rule is one in-place write or
+ * one append afterwards instead of another scan of the map per rule. A request that repeats one of
+ * those three headers (rare) takes the general path.
+ */
+export function requestHeaderMap(req: IncomingMessage, edge?: EdgeSettings, remoteAddress?: string): HeaderMap {
   // Straight into `pairs`: the names are lower-case already, so the constructor's copy is not needed.
   const map = new HeaderMap();
+  const pairs = map.pairs;
   // An absolute-form target routes by its path, and its authority replaces Host (RFC 9112 §3.2.2).
   const url = req.url ?? '/';
   const absolute = absoluteForm(url);
-  map.pairs.push(
+  // The TLS listener's sockets (and HTTP/2's, through the compatibility API's proxy) are encrypted.
+  const scheme = (req.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http';
+  pairs.push(
     [':method', req.method ?? 'GET'], [':path', absolute?.path ?? url],
     [':authority', absolute?.authority ?? req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? ''],
-    // The TLS listener's sockets (and HTTP/2's, through the compatibility API's proxy) are encrypted.
-    [':scheme', (req.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http'],
+    [':scheme', scheme],
   );
+  const strip = edge?.stripEnvoyHeaders === true;
+  let xff = -1;
+  let xfp = -1;
+  let rid = -1;
+  let forwardedFor: string | undefined;
+  let repeated = false;
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const k = raw[i]!.toLowerCase();
     // HTTP/2's own pseudo headers are in rawHeaders too; the ones above stand for them.
     if (k === 'host' || k.charCodeAt(0) === 0x3a) continue;
-    map.pairs.push([k, raw[i + 1]!]);
+    const v = raw[i + 1]!;
+    if (edge !== undefined && k.charCodeAt(0) === 0x78 /* x */) {
+      if (strip && k.startsWith('x-envoy-')) continue;
+      if (k === 'x-forwarded-for') {
+        forwardedFor = forwardedFor === undefined ? v : `${forwardedFor},${v}`;
+        if (xff >= 0) repeated = true;
+        else xff = pairs.length;
+      } else if (k === 'x-forwarded-proto') {
+        if (xfp >= 0) repeated = true;
+        else xfp = pairs.length;
+      } else if (k === 'x-request-id') {
+        if (rid >= 0) repeated = true;
+        else rid = pairs.length;
+      }
+    }
+    pairs.push([k, v]);
   }
+  if (edge === undefined) return map;
+  if (repeated) {
+    applyEdgeHeaders(map, edge, remoteAddress);
+    return map;
+  }
+  // What HeaderMap.set does for a name present at most once: overwrite it in place, else append.
+  const put = (at: number, name: string, value: string): void => {
+    if (at >= 0) pairs[at] = [name, value];
+    else pairs.push([name, value]);
+    map.version++;
+  };
+  if (edge.useRemoteAddress && remoteAddress !== undefined) {
+    put(xff, 'x-forwarded-for', forwardedFor === undefined || forwardedFor === '' ? remoteAddress : `${forwardedFor},${remoteAddress}`);
+  }
+  // With no trusted hop in front, what the client says about its scheme is not believed.
+  if (edge.xffNumTrustedHops === 0 || xfp < 0) put(xfp, 'x-forwarded-proto', scheme);
+  if (!edge.preserveRequestId || rid < 0 || pairs[rid]![1] === '') put(rid, 'x-request-id', randomUUID());
   return map;
 }
 
 /**
  * What the edge does to a client's request headers before the chain sees them (the Gateway's `edge`,
+ * applied by {@link requestHeaderMap} in its pass, and here for a map that repeats a header it sets),
  * after Envoy's use_remote_address / xff_num_trusted_hops / preserve_external_request_id):
  * X-Forwarded-For gets the client address appended, X-Forwarded-Proto is the connection's scheme
  * unless the client is a trusted hop, `x-envoy-*` headers from the client are dropped, and
