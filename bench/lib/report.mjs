@@ -227,6 +227,9 @@ export function renderMarkdown(r) {
   p('npm run bench -- --spin            # keep idle CPUs busy (SCHED_IDLE loops) during the fixed-rate runs');
   p('node bench/run.mjs --workers-only   # only the 1-vs-2-workers section (add --quick for ~25 s); replaces just that section');
   p('node bench/lib/micro.mjs           # host micro-benchmarks only (JSON)');
+  p('node bench/lib/hostcalls.mjs       # what each hostcall costs the host (12-header map), a table');
+  p('node bench/dev-loop.mjs            # wasmgate dev: save → served for the AssemblyScript template');
+  p('node bench/experiments/lean-h1.mjs # node:http vs a net server with a strict parser (docs/RATIONALE.md)');
   p('node bench/lib/cold-start.mjs fixtures/go/headers-bench/plugin.wasm');
   p('```');
   p();
