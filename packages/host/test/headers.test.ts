@@ -84,6 +84,16 @@ describe('hostcalls on a stream map (hostcall-proxy)', () => {
     assert.deepEqual(pairs(0), expected);
   });
 
+  test('size: the UTF-8 bytes of every name and value, as TextEncoder counts them (non-ASCII, astral, lone surrogates)', async () => {
+    const { h, ctx } = await setup();
+    const pairs: [string, string][] = [[':path', '/caf\u00e9'], ['x-emoji', 'a\u{1F600}b'], ['x-lone', '\uD800x'], ['x-low', 'x\uDC00'], ['x-end', '\uD83D'], ['accept', '*/*']];
+    ctx.requestHeaders = new HeaderMap(pairs);
+    const out = h.scratch.out();
+    assert.equal(h.call('get_header_map_size', [0, out], ctx), WasmResult.Ok);
+    const enc = new TextEncoder();
+    assert.equal(h.readU32(out), pairs.reduce((n, [k, v]) => n + enc.encode(k).length + enc.encode(v).length, 0));
+  });
+
   test('add appends (duplicates kept, key lower-cased); remove drops every occurrence, absent is OK', async () => {
     const { h, ctx, get } = await setup();
     assert.equal(h.call('add_header_map_value', [0, ...h.scratch.put('X-New'), ...h.scratch.put('1')], ctx), WasmResult.Ok);

@@ -129,8 +129,13 @@ export function utf8Encode(s: string): Uint8Array {
 
 /** Byte length of a string in UTF-8 without allocating. */
 export function utf8Length(s: string): number {
-  let len = 0;
-  for (let i = 0; i < s.length; i++) {
+  const n = s.length;
+  // ASCII (nearly every header) is one byte per unit: one scan that stops at the first other unit.
+  let i = 0;
+  while (i < n && s.charCodeAt(i) < 0x80) i++;
+  if (i === n) return n;
+  let len = i;
+  for (; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x80) len += 1;
     else if (c < 0x800) len += 2;

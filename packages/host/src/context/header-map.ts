@@ -109,9 +109,7 @@ export class HeaderMap {
 
   /** Envoy's proxy_get_header_map_size: the byte size of names and values. */
   byteSize(): number {
-    let n = 0;
-    for (const [k, v] of this.pairs) n += utf8Length(k) + utf8Length(v);
-    return n;
+    return pairsByteSize(this.pairs);
   }
 
   /** Pseudo headers first (Envoy's order), then the rest in insertion order. */
@@ -130,4 +128,14 @@ export class HeaderMap {
     for (const [k, v] of this.pairs) o[k] = k in o ? `${o[k]}, ${v}` : v;
     return o;
   }
+}
+
+/** The UTF-8 byte size of every name and value in `pairs` (what proxy_get_header_map_size reports). */
+export function pairsByteSize(pairs: readonly (readonly [string, string])[]): number {
+  let n = 0;
+  for (let i = 0; i < pairs.length; i++) {
+    const p = pairs[i]!;
+    n += utf8Length(p[0]) + utf8Length(p[1]);
+  }
+  return n;
 }

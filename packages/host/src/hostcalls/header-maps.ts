@@ -10,7 +10,7 @@ import { AbiVersion, MapType, WasmResult } from '../abi/constants.js';
 import { decodePairs, type HeaderPair } from '../abi/pairs.js';
 import { asciiKeyEquals, isAsciiKey } from '../abi/utf8.js';
 import type { Context } from '../context/context.js';
-import { HeaderMap } from '../context/header-map.js';
+import { HeaderMap, pairsByteSize } from '../context/header-map.js';
 import type { VmScope } from '../context/scope.js';
 
 /**
@@ -134,6 +134,7 @@ export function proxyRemoveHeaderMapValue(vm: VmScope, type: number, kp: number,
 export function proxyGetHeaderMapSize(vm: VmScope, type: number, out: number): number {
   const r = resolve(vm, type);
   if (typeof r === 'number') return r;
-  const size = r instanceof HeaderMap ? r.byteSize() : new HeaderMap(r).byteSize();
+  // A callout answer's pairs are measured as they are (copying them into a HeaderMap only to measure cost an allocation per pair).
+  const size = r instanceof HeaderMap ? r.byteSize() : pairsByteSize(r);
   return vm.memory.writeU32(out, size) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
 }
