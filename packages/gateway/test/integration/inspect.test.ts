@@ -158,10 +158,18 @@ function codeOffsetOf(wasm: Uint8Array, name: string): number | undefined {
   return undefined;
 }
 
+/** The data-plane port a `run`/`serve` started with `--listen 127.0.0.1:0` printed. */
+function listenPort(cli: { stdout(): string; stderr(): string }): number {
+  const m = /(?:wasmgate run: .* on|wasmgate serving on) http:\/\/127\.0\.0\.1:(\d+)/.exec(cli.stdout() + cli.stderr());
+  assert.ok(m, `no listen address printed:\n${cli.stdout()}\n${cli.stderr()}`);
+  return Number(m[1]);
+}
+
 describe('wasmgate --inspect (plugin debugging over the DevTools protocol)', () => {
   test('run --inspect: a breakpoint set in the plugin\'s Wasm function pauses the request there; resuming answers it', async (t) => {
-    const port = await freePort();
-    const cli = await spawnCli(t, ['run', WASM, '--listen', `127.0.0.1:${port}`, '--inspect=127.0.0.1:0'], /wasmgate run: .* on http:\/\//);
+    // Port 0, then the port it printed: a port picked free beforehand can be taken meanwhile.
+    const cli = await spawnCli(t, ['run', WASM, '--listen', '127.0.0.1:0', '--inspect=127.0.0.1:0'], /wasmgate run: .* on http:\/\//);
+    const port = listenPort(cli);
     const err = cli.stderr();
     assert.match(err, /plugin call deadline disabled/);
     const url = wsUrl(err);
@@ -202,13 +210,13 @@ describe('wasmgate --inspect (plugin debugging over the DevTools protocol)', () 
   });
 
   test('serve --inspect --break-on <plugin>:request_headers pauses on entry to the plugin\'s proxy_on_request_headers', async (t) => {
-    const port = await freePort();
     const upstream = await freePort();
     // Nothing listens on the upstream port (wasmgate answers 503): what matters is the pause, then
     // that the request completes.
     const dir = writeConfig(t, [service('up', [`127.0.0.1:${upstream}`]), ingress('all', 'up'), wasmPlugin('dbg', WASM)]);
-    const cli = await spawnCli(t, ['serve', '--config', dir, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${await freePort()}`, '--workers', '3',
+    const cli = await spawnCli(t, ['serve', '--config', dir, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', '3',
       '--inspect=127.0.0.1:0', '--break-on', 'dbg:request_headers', '--no-watch'], /wasmgate serving on .*1 worker\(s\)/);
+    const port = listenPort(cli);
     // No debugger attached yet: the armed breakpoint stops nothing.
     assert.equal((await send(port, { path: '/before', timeoutMs: WAIT_MS })).status, 503);
     const cdp = await Cdp.connect(wsUrl(cli.stderr()));
@@ -231,8 +239,8 @@ describe('wasmgate --inspect (plugin debugging over the DevTools protocol)', () 
   });
 
   test('SIGTERM while paused at a breakpoint, debugger still attached: the request is answered and wasmgate exits 0', async (t) => {
-    const port = await freePort();
-    const cli = await spawnCli(t, ['run', WASM, '--listen', `127.0.0.1:${port}`, '--inspect=127.0.0.1:0', '--break-on', 'request_headers'], /wasmgate run: .* on http:\/\//);
+    const cli = await spawnCli(t, ['run', WASM, '--listen', '127.0.0.1:0', '--inspect=127.0.0.1:0', '--break-on', 'request_headers'], /wasmgate run: .* on http:\/\//);
+    const port = listenPort(cli);
     const cdp = await Cdp.connect(wsUrl(cli.stderr()));
     t.after(() => cdp.close());
     await cdp.send('Debugger.enable');
