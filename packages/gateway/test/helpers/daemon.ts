@@ -5,7 +5,7 @@
  * a missing binary is a failure.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { delimiter, join } from 'node:path';
 
@@ -31,8 +31,47 @@ export function requireBinary(t: { skip(msg: string): void }, name: string, inst
   return undefined;
 }
 
-/** A free TCP port on 127.0.0.1 (the OS picks it; there is a tiny race until the daemon binds). */
+/**
+ * The ports the kernel hands out for `bind(0)` and outgoing connections (Linux
+ * /proc/sys/net/ipv4/ip_local_port_range), or undefined elsewhere.
+ */
+function ephemeralRange(): [number, number] | undefined {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    return lo && hi ? [lo, hi] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Ports this process has handed out, so two callers never get the same one. */
+const handedOut = new Set<number>();
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free TCP port on 127.0.0.1 for a server the test starts later with that port. It is taken below
+ * the kernel's ephemeral range when there is room (ports 10000 up to the range's start): there, no
+ * `bind(0)` of another test and no outgoing connection can take it between this check and the
+ * server's bind (which happened once in CI with a port the OS had picked). Elsewhere the OS picks.
+ */
 export async function freePort(): Promise<number> {
+  const range = ephemeralRange();
+  const low = 10_000;
+  if (range && range[0] - low >= 1000) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const port = low + Math.floor(Math.random() * (range[0] - low));
+      if (handedOut.has(port) || !(await canBind(port))) continue;
+      handedOut.add(port);
+      return port;
+    }
+  }
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
