@@ -192,22 +192,11 @@ export class GuestMemory {
     pairsView.setUint32(0, count, true);
     let slot = 4;
     let off = 4 + count * 8;
-    const put = (p: HeaderPair): void => {
-      const kl = encodeAt(p[0], off);
-      off += kl;
-      pairsScratch[off++] = 0;
-      const vl = encodeAt(p[1], off);
-      off += vl;
-      pairsScratch[off++] = 0;
-      pairsView.setUint32(slot, kl, true);
-      pairsView.setUint32(slot + 4, vl, true);
-      slot += 8;
-    };
     if (pseudoFirst) {
-      for (let i = 0; i < count; i++) if (pairs[i]![0].charCodeAt(0) === 0x3a) put(pairs[i]!);
-      for (let i = 0; i < count; i++) if (pairs[i]![0].charCodeAt(0) !== 0x3a) put(pairs[i]!);
+      for (let i = 0; i < count; i++) if (pairs[i]![0].charCodeAt(0) === 0x3a) { off = encodePairAt(pairs[i]!, slot, off); slot += 8; }
+      for (let i = 0; i < count; i++) if (pairs[i]![0].charCodeAt(0) !== 0x3a) { off = encodePairAt(pairs[i]!, slot, off); slot += 8; }
     } else {
-      for (let i = 0; i < count; i++) put(pairs[i]!);
+      for (let i = 0; i < count; i++) { off = encodePairAt(pairs[i]!, slot, off); slot += 8; }
     }
     return this.giveBytes(pairsScratch.subarray(0, off), ptrOut, sizeOut);
   }
@@ -238,6 +227,19 @@ const EMPTY = new Uint8Array(0);
 /** The host-side buffer givePairs encodes into (reused; calls are synchronous). */
 let pairsScratch = new Uint8Array(4096);
 let pairsView = new DataView(pairsScratch.buffer);
+
+/** One pair into pairsScratch: its two lengths at `slot`, name and value (each NUL-terminated) at `off`; returns the next offset. */
+function encodePairAt(p: HeaderPair, slot: number, off: number): number {
+  const kl = encodeAt(p[0], off);
+  off += kl;
+  pairsScratch[off++] = 0;
+  const vl = encodeAt(p[1], off);
+  off += vl;
+  pairsScratch[off++] = 0;
+  pairsView.setUint32(slot, kl, true);
+  pairsView.setUint32(slot + 4, vl, true);
+  return off;
+}
 
 /** Writes `s` as UTF-8 into pairsScratch at `off` (room reserved: 3 bytes per UTF-16 unit); returns the byte count. */
 function encodeAt(s: string, off: number): number {

@@ -12,6 +12,9 @@ import './errors.js';
 export const LANGUAGES = ['as', 'go', 'rust'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
+/** How messages name each language. */
+export const LANGUAGE_NAMES: Readonly<Record<Language, string>> = { as: 'AssemblyScript', go: 'Go', rust: 'Rust' };
+
 /** A plugin project on disk. */
 export interface Project {
   /** Absolute path of the project folder. */

@@ -92,19 +92,20 @@ export function requestHeaderMap(req: IncomingMessage, edge?: EdgeSettings, remo
     applyEdgeHeaders(map, edge, remoteAddress);
     return map;
   }
-  // What HeaderMap.set does for a name present at most once: overwrite it in place, else append.
-  const put = (at: number, name: string, value: string): void => {
-    if (at >= 0) pairs[at] = [name, value];
-    else pairs.push([name, value]);
-    map.version++;
-  };
   if (edge.useRemoteAddress && remoteAddress !== undefined) {
-    put(xff, 'x-forwarded-for', forwardedFor === undefined || forwardedFor === '' ? remoteAddress : `${forwardedFor},${remoteAddress}`);
+    putOnce(map, xff, 'x-forwarded-for', forwardedFor === undefined || forwardedFor === '' ? remoteAddress : `${forwardedFor},${remoteAddress}`);
   }
   // With no trusted hop in front, what the client says about its scheme is not believed.
-  if (edge.xffNumTrustedHops === 0 || xfp < 0) put(xfp, 'x-forwarded-proto', scheme);
-  if (!edge.preserveRequestId || rid < 0 || pairs[rid]![1] === '') put(rid, 'x-request-id', randomUUID());
+  if (edge.xffNumTrustedHops === 0 || xfp < 0) putOnce(map, xfp, 'x-forwarded-proto', scheme);
+  if (!edge.preserveRequestId || rid < 0 || pairs[rid]![1] === '') putOnce(map, rid, 'x-request-id', randomUUID());
   return map;
+}
+
+/** What HeaderMap.set does for a name present at most once, at index `at` (-1: absent): overwrite it there, else append. */
+function putOnce(map: HeaderMap, at: number, name: string, value: string): void {
+  if (at >= 0) map.pairs[at] = [name, value];
+  else map.pairs.push([name, value]);
+  map.version++;
 }
 
 /**

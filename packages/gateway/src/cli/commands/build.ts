@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { WasmgateError } from '@wasmgate/host';
 import { buildProject, type BuildOutcome } from '../../author/build.js';
-import { detectProject, type Project } from '../../author/project.js';
+import { detectProject, LANGUAGE_NAMES, type Project } from '../../author/project.js';
 import { reportModule } from '../../author/report.js';
 import type { CliIo, CommandRunner } from '../io.js';
 import { parseCommand, usageError, usageText, type CommandSpec } from '../options.js';
@@ -25,7 +25,7 @@ export function parseAbi(spec: CommandSpec, given: unknown): '0.2.100' | '0.2.1'
 /** The compile-error exception, with the compiler's output as its details. */
 export function compileError(p: Project, r: BuildOutcome): WasmgateError {
   const lines = r.diagnostics.split('\n').filter((l) => l.trim() !== '');
-  return new WasmgateError('WG_BUILD_COMPILE', `the ${p.lang === 'as' ? 'AssemblyScript' : p.lang === 'go' ? 'Go' : 'Rust'} build failed (${r.command})`, {
+  return new WasmgateError('WG_BUILD_COMPILE', `the ${LANGUAGE_NAMES[p.lang]} build failed (${r.command})`, {
     details: lines.length > 0 ? lines : ['(the compiler printed nothing)'],
   });
 }

@@ -6,7 +6,7 @@ import { relative, resolve } from 'node:path';
 import { WasmgateError } from '@wasmgate/host';
 import { initProject } from '../../author/init.js';
 import { exec, which } from '../../author/toolchain.js';
-import { LANGUAGES, type Language } from '../../author/project.js';
+import { LANGUAGE_NAMES, LANGUAGES, type Language } from '../../author/project.js';
 import type { CliIo, CommandRunner } from '../io.js';
 import { parseCommand, usageError, usageText } from '../options.js';
 import { renderError } from '../render-error.js';
@@ -29,7 +29,7 @@ export const run: CommandRunner = async (args: string[], io: CliIo) => {
     const sdkVersion = v['sdk-version'] ?? io.env.WASMGATE_SDK_VERSION;
     const r = initProject({ dir: resolve(io.cwd, dirArg), lang, ...(v.name ? { name: v.name } : {}), ...(sdkVersion ? { sdkVersion } : {}) });
     const shown = relative(io.cwd, r.dir) || '.';
-    io.out(`created ${r.name} (${lang === 'as' ? 'AssemblyScript' : lang === 'go' ? 'Go' : 'Rust'}) in ${shown}:`);
+    io.out(`created ${r.name} (${LANGUAGE_NAMES[lang]}) in ${shown}:`);
     for (const f of r.files) io.out(`  ${f}`);
     const local = Object.entries(r.dependencies).filter(([, spec]) => spec.startsWith('file:'));
     if (local.length > 0) io.out(`@wasmgate packages come from this installation (${local.map(([n]) => n).join(', ')} as file: paths); --sdk-version or WASMGATE_SDK_VERSION picks registry versions instead.`);
