@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import http from 'node:http';
 import { send } from '../helpers/gateway.js';
+import { runCli } from '../helpers/cli.js';
 import { initProject, npmInstall, sdkSkip, spawnWasmgate, tempDir } from '../helpers/author.js';
 
 describe('wasmgate dev', { skip: sdkSkip() }, () => {
@@ -71,5 +72,25 @@ describe('wasmgate dev', { skip: sdkSkip() }, () => {
     writeFileSync(src, original);
     await dev.waitLine(/serving generation 3 /, { from: fixed, timeoutMs: 120_000 });
     assert.equal(await hello(), 'hello from live');
+
+    // AssemblyScript is built unoptimised in dev (asc --debug keeps the name section); --release builds
+    // as wasmgate build does (-O3, no names); both at once is a usage error.
+    const hasNames = () => customSections(readFileSync(join(p, 'build', 'plugin.wasm')), 'name') > 0;
+    assert.match(dev.output(), /^dev: built build\/plugin\.wasm in \d+ ms \(\d+ bytes, abi 0\.2\.100, unoptimised: --release for asc -O3\)$/m);
+    assert.ok(hasNames(), 'the dev build is unoptimised, with debug names');
+    dev.child.kill('SIGTERM');
+    await new Promise((r) => (dev.child.exitCode !== null ? r(undefined) : dev.child.once('exit', r)));
+    const release = spawnWasmgate(t, ['dev', '--release', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'], p);
+    await release.waitLine(/^dev: built build\/plugin\.wasm in \d+ ms \(\d+ bytes, abi 0\.2\.100, asc -O3\)$/, { timeoutMs: 120_000 });
+    assert.equal(hasNames(), false, 'dev --release builds with -O3, without debug names');
+    const both = await runCli(['dev', '--release', '--debug'], { cwd: p });
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--debug and --release contradict each other/);
   });
 });
+
+/** How many custom sections named `name` a module has (the gateway's tsconfig has no DOM lib for WebAssembly's types). */
+function customSections(bytes: Uint8Array, name: string): number {
+  const wa = (globalThis as unknown as { WebAssembly: { Module: { new(b: Uint8Array): object; customSections(m: object, n: string): unknown[] } } }).WebAssembly;
+  return wa.Module.customSections(new wa.Module(bytes), name).length;
+}
