@@ -228,6 +228,8 @@ export class PluginVm implements VmScope {
     else this.#after.push(fn);
   }
 
+  // proxy_log (hostcalls/logging.ts) skips decoding a line this would drop (below warn and below
+  // the host's level): keep the two conditions in step.
   log(level: LogLevel, message: string, source: LogRecord['source']): void {
     if (level >= LogLevel.warn || source !== 'proxy_log') {
       this.#recentLogs.push(message);

@@ -51,6 +51,18 @@ describe('proxy_log', () => {
     assert.equal(h.call('log', [2, 0xffffffff, 2]), WasmResult.InvalidMemoryAccess, 'no wrap to address 0');
     assert.equal(h.call('get_log_level', [65533]), WasmResult.InvalidMemoryAccess);
   });
+
+  test('a line below the host level is not decoded but still bounds-checked; warn lines stay in error details', async () => {
+    const h = await HostcallProxy.create();
+    h.ports.level = LogLevel.error;
+    // Filtered lines skip the decode: a bad range must still be refused as before.
+    assert.equal(h.call('log', [LogLevel.debug, 65535, 2]), WasmResult.InvalidMemoryAccess);
+    assert.equal(h.call('log', [LogLevel.debug, ...h.scratch.put('debug line')]), WasmResult.Ok);
+    assert.equal(h.call('log', [LogLevel.warn, ...h.scratch.put('warn line')]), WasmResult.Ok);
+    assert.deepEqual(h.ports.messages(), [], 'both are below the host level');
+    // warn and above are kept for WG_* error details even when filtered out of the log.
+    assert.deepEqual(h.vm.recentLogs(), ['warn line']);
+  });
 });
 
 describe('proxy_get_log_level', () => {
