@@ -2,7 +2,7 @@
 // Everything above this file speaks these types, never raw pointers.
 
 import * as abi from "./imports";
-import { clearOut, dropOut, OUT_PTR, OUT_SIZE, OUT_WORD, ptrOf, takeOutBytes, takeOutString, utf8 } from "./memory";
+import { argArea, clearOut, dropOut, encodeAt, OUT_PTR, OUT_SIZE, OUT_WORD, ptrOf, takeOutBytes, takeOutString, utf8, utf8Room } from "./memory";
 import { decodePairs, encodePairs } from "./pairs";
 
 /** WasmResult codes the SDK looks at. */
@@ -35,17 +35,27 @@ export namespace BufferType {
 }
 
 export function logRaw(level: u32, message: string): void {
-  const b = utf8(message);
-  abi.proxy_log(level, ptrOf(b), b.byteLength);
+  const at = argArea(utf8Room(message));
+  const n = encodeAt(message, at);
+  abi.proxy_log(level, n > 0 ? at : 0, n);
+}
+
+/** The host's log level now (proxy_get_log_level); Trace when the host does not say. */
+export function hostLogLevel(): u32 {
+  clearOut();
+  return abi.proxy_get_log_level(OUT_WORD) == Status.Ok ? load<u32>(OUT_WORD) : 0;
 }
 
 // --- header maps ---
 
 /** The first value of a header, or null when absent (or the map is unavailable). */
+// Names and values are encoded into the reused argument area (memory.ts), not into a managed
+// buffer per call. An empty string is passed as (0, 0), the ABI's "empty".
 export function getHeader(map: u32, name: string): string | null {
-  const k = utf8(name);
+  const at = argArea(utf8Room(name));
+  const kl = encodeAt(name, at);
   clearOut();
-  if (abi.proxy_get_header_map_value(map, ptrOf(k), k.byteLength, OUT_PTR, OUT_SIZE) != Status.Ok) return null;
+  if (abi.proxy_get_header_map_value(map, kl > 0 ? at : 0, kl, OUT_PTR, OUT_SIZE) != Status.Ok) return null;
   return takeOutString();
 }
 
@@ -64,18 +74,23 @@ export function setHeaders(map: u32, headers: string[][]): bool {
 }
 
 export function addHeader(map: u32, name: string, value: string): bool {
-  const k = utf8(name), v = utf8(value);
-  return abi.proxy_add_header_map_value(map, ptrOf(k), k.byteLength, ptrOf(v), v.byteLength) == Status.Ok;
+  const at = argArea(utf8Room(name) + utf8Room(value));
+  const kl = encodeAt(name, at);
+  const vl = encodeAt(value, at + kl);
+  return abi.proxy_add_header_map_value(map, kl > 0 ? at : 0, kl, vl > 0 ? at + kl : 0, vl) == Status.Ok;
 }
 
 export function replaceHeader(map: u32, name: string, value: string): bool {
-  const k = utf8(name), v = utf8(value);
-  return abi.proxy_replace_header_map_value(map, ptrOf(k), k.byteLength, ptrOf(v), v.byteLength) == Status.Ok;
+  const at = argArea(utf8Room(name) + utf8Room(value));
+  const kl = encodeAt(name, at);
+  const vl = encodeAt(value, at + kl);
+  return abi.proxy_replace_header_map_value(map, kl > 0 ? at : 0, kl, vl > 0 ? at + kl : 0, vl) == Status.Ok;
 }
 
 export function removeHeader(map: u32, name: string): bool {
-  const k = utf8(name);
-  return abi.proxy_remove_header_map_value(map, ptrOf(k), k.byteLength) == Status.Ok;
+  const at = argArea(utf8Room(name));
+  const kl = encodeAt(name, at);
+  return abi.proxy_remove_header_map_value(map, kl > 0 ? at : 0, kl) == Status.Ok;
 }
 
 // --- buffers ---

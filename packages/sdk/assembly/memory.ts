@@ -49,6 +49,36 @@ export function ptrOf(buf: ArrayBuffer): usize {
   return buf.byteLength > 0 ? changetype<usize>(buf) : 0;
 }
 
+/**
+ * A reused unmanaged area for the UTF-8 bytes of hostcall string arguments (header names and
+ * values, log lines). `String.UTF8.encode` made a managed ArrayBuffer per argument per call, which
+ * the garbage collector then had to trace and sweep: on the add/get/remove-20-headers benchmark
+ * that was most of the SDK's own cost. The area is valid until the next argArea call; a hostcall
+ * only calls back into the plugin through the allocator, which never touches it.
+ */
+let argBuf: usize = 0;
+let argCap: usize = 0;
+
+/** The argument area, at least `n` bytes. */
+export function argArea(n: usize): usize {
+  if (n > argCap) {
+    if (argBuf != 0) heap.free(argBuf);
+    argCap = n < 256 ? 256 : (n + 255) & ~<usize>255;
+    argBuf = heap.alloc(argCap);
+  }
+  return argBuf;
+}
+
+/** Room {@link encodeAt} may need for `s`: 3 bytes per UTF-16 unit. */
+export function utf8Room(s: string): usize {
+  return <usize>s.length * 3;
+}
+
+/** Writes `s` as UTF-8 at `at` (same bytes as String.UTF8.encode); returns the byte count. */
+export function encodeAt(s: string, at: usize): usize {
+  return String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, at);
+}
+
 export function utf8(s: string): ArrayBuffer {
   return String.UTF8.encode(s);
 }

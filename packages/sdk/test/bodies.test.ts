@@ -103,6 +103,18 @@ describe('headers and context helpers', () => {
     p.close();
   });
 
+  it('follows the host log level: an info line at host level info, none at warn (the SDK asks before building it)', async () => {
+    for (const [level, expected] of [['info', ['[basic] [nil] [r3] headers for a.test']], ['warn', []]] as const) {
+      const p = await loadPlugin(await buildPlugin('basic'), { name: 'basic', config: { name: 'g' }, logLevel: level });
+      const s = p.stream();
+      s.requestHeaders({ ':method': 'GET', ':path': '/', ':authority': 'a.test', 'x-request-id': 'r3' }, { endStream: true });
+      assert.equal(s.upstream.headers?.get('x-config'), 'g', 'the plugin ran');
+      assert.deepEqual(s.logs.filter((l) => l.message.includes('headers for')).map((l) => l.message), expected, `host level ${level}`);
+      s.end();
+      p.close();
+    }
+  });
+
   it('sends a local reply with headers', async () => {
     const p = await loadPlugin(await buildPlugin('basic'), { config: { name: 'r', mode: 'reply' } });
     const s = p.stream();
