@@ -5,7 +5,7 @@
  */
 export { loadConfig, loadConfigFromSources, type LoadOptions, type LoadResult } from './load-config.js';
 export { readConfigSources, type ConfigSource, type ReadResult } from './read.js';
-export { matchRoute, compareRoutes, hostMatches, normalizeHost, pathMatches } from './match-route.js';
+export { matchRoute, compareRoutes, hostMatches, normalizeHost, pathMatches, routesHaveConditions } from './match-route.js';
 export { findCluster, type ClusterTarget } from './find-cluster.js';
 export { buildPluginConfigJson, qualifyIngress, type PluginConfigInput, type PluginConfigJson } from './plugin-config-json.js';
 export { comparePlugins, PHASE_ORDER } from './resolve-plugins.js';

@@ -68,6 +68,19 @@ function pathRank(r: RouteOrderKey): number {
   return r.path === '/' && !hasConditions(r) ? 3 : 1;
 }
 
+/** Per routes list (configs are frozen): whether any route has conditions, so matching reads more than host and path. */
+const conditionalRoutes = new WeakMap<readonly RouteConfig[], boolean>();
+
+/**
+ * True when some route of `config` has method, header, query or cookie conditions. Otherwise
+ * {@link matchRoute} depends on nothing but the host and the path (the query string aside).
+ */
+export function routesHaveConditions(config: Pick<Config, 'routes'>): boolean {
+  let any = conditionalRoutes.get(config.routes);
+  if (any === undefined) conditionalRoutes.set(config.routes, (any = config.routes.some(hasConditions)));
+  return any;
+}
+
 /** True when the route has method, header, query or cookie conditions. */
 export function hasConditions(r: Partial<Pick<RouteConfig, 'methods' | 'headers' | 'queryParams' | 'cookies'>>): boolean {
   return (r.methods?.length ?? 0) + (r.headers?.length ?? 0) + (r.queryParams?.length ?? 0) + (r.cookies?.length ?? 0) > 0;

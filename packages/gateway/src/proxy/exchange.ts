@@ -12,7 +12,7 @@ import {
   ERROR_CODE_HEADER, HeaderMap, HttpStream, ResponseFlag, utf8Encode, type ChainFilter, type PhaseTiming, type StreamOptions, type StreamSink,
   type UpstreamFacts, type UpstreamFailureKind,
 } from '@wasmgate/host';
-import { matchRoute, normalizeHost, pickDestination, upstreamRequest } from '../config/match-route.js';
+import { matchRoute, normalizeHost, pickDestination, routesHaveConditions, upstreamRequest } from '../config/match-route.js';
 import type { Config, HostPort, RouteConfig } from '../config/types.js';
 import {
   outgoingHeaderList, outgoingHeaders, rawHeader, requestHasBody, requestHeadProblem, requestHeaderMap, trailerPairs,
@@ -63,6 +63,10 @@ class Exchange implements StreamSink, UpstreamEvents, StreamOptions, ExchangeSta
   readonly #obs: ExchangeObservation;
   readonly #initialVersion: number;
   readonly #authority: string;
+  /** The `:path` the route was picked for. */
+  readonly #path: string;
+  /** Whether that pick may come out differently for the same host and path (header conditions, weights). */
+  readonly #routeMayChange: boolean;
   readonly #chain: ChainFilter[] | { unavailable: string };
   readonly #stream: HttpStream;
   /** The route; a plugin that changes the request head may make it picked again. */
@@ -113,7 +117,10 @@ class Exchange implements StreamSink, UpstreamEvents, StreamOptions, ExchangeSta
     this.#initialVersion = headers.version;
     const authority = (this.#authority = headers.get(':authority') ?? '');
     // Higress annotations may match on method, headers and query; weighted routes pick an upstream once.
-    this.route = pickDestination(matchRoute(ctx.config, authority, headers.get(':path') ?? '/', headers));
+    const path = (this.#path = headers.get(':path') ?? '/');
+    const matched = matchRoute(ctx.config, authority, path, headers);
+    this.#routeMayChange = (matched?.destinations?.length ?? 0) >= 2 || routesHaveConditions(ctx.config);
+    this.route = pickDestination(matched);
     this.#chain = ctx.chainFor(this.route, normalizeHost(authority));
     this.facts = new ExchangeFacts(req, this.#started, this);
     this.phaseTiming = this.#obs.phaseTiming;
@@ -228,9 +235,15 @@ class Exchange implements StreamSink, UpstreamEvents, StreamOptions, ExchangeSta
   requestHeaders(map: HeaderMap, eos: boolean): void {
     const ctx = this.#ctx;
     let route = this.route;
-    // A plugin that changed :path, :authority or headers makes Envoy pick the route again.
+    // A plugin that changed :path, :authority or headers makes Envoy pick the route again. When the
+    // match reads only host and path, both are unchanged and the route has one destination, picking
+    // again gives the route we have (a plugin that adds and removes headers changes only the version).
     if (this.#clearRouteCache && map.version !== this.#initialVersion) {
-      route = this.route = pickDestination(matchRoute(ctx.config, map.get(':authority') ?? '', map.get(':path') ?? '/', map)) ?? route;
+      const authority = map.get(':authority') ?? '';
+      const path = map.get(':path') ?? '/';
+      if (this.#routeMayChange || authority !== this.#authority || path !== this.#path) {
+        route = this.route = pickDestination(matchRoute(ctx.config, authority, path, map)) ?? route;
+      }
     }
     if (!route) {
       return this.#hostReply(404, 'WG_PROXY_NO_ROUTE', `no route for ${this.#authority}${map.get(':path') ?? ''}`, 'route_not_found', ResponseFlag.NoRouteFound);

@@ -1,7 +1,8 @@
 // matchRoute: Ingress matching as Envoy does it for the routes Higress builds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostMatches, loadConfig, matchRoute, normalizeHost, pathMatches } from '../../src/config/index.js';
+import { hostMatches, loadConfig, matchRoute, normalizeHost, pathMatches, routesHaveConditions } from '../../src/config/index.js';
+import type { RouteConfig } from '../../src/config/index.js';
 import { CASES } from './helpers.js';
 
 const { config } = loadConfig(`${CASES}routes`);
@@ -50,6 +51,16 @@ test('host-less rules, then the default backend, catch other hosts', () => {
 
 test('no routes at all: nothing matches', () => {
   assert.equal(matchRoute({ routes: [] }, 'a.com', '/'), undefined);
+});
+
+test('routesHaveConditions: whether matching reads more than host and path (the exchange skips re-matching otherwise)', () => {
+  assert.equal(routesHaveConditions(config!), false);
+  assert.equal(routesHaveConditions(config!), false, 'cached per routes list, same answer');
+  assert.equal(routesHaveConditions({ routes: [] }), false);
+  const base = config!.routes[0]!;
+  for (const extra of [{ methods: ['GET'] }, { headers: [{ name: 'x-a', value: 'b' }] }, { queryParams: [{ name: 'q', value: '1' }] }, { cookies: [{ name: 'c', value: '1' }] }]) {
+    assert.equal(routesHaveConditions({ routes: [base, { ...base, ...extra } as unknown as RouteConfig] }), true, JSON.stringify(extra));
+  }
 });
 
 test('the helpers behave as documented', () => {
