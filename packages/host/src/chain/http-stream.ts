@@ -5,6 +5,7 @@
  * what passed every plugin to the sink. Local replies run through the response path, failures
  * follow each plugin's failStrategy, and finish() runs log → done → delete on every context.
  */
+import type { HeaderPair } from '../abi/pairs.js';
 import { utf8Encode } from '../abi/utf8.js';
 import type { BodyBuffer } from '../context/body-buffer.js';
 import { HeaderMap } from '../context/header-map.js';
@@ -15,7 +16,7 @@ import { upstreamFailure, type UpstreamFailureKind } from '../attributes/upstrea
 import type { PropertyValue } from '../properties.js';
 import type { PluginVm } from '../vm.js';
 import { Call, dispatchCallback, PHASES } from './dispatch.js';
-import { Direction } from './direction.js';
+import { Direction, type DirectionOps } from './direction.js';
 import { StreamRecord } from './stream-record.js';
 import { ERROR_CODE_HEADER, type ChainFilter, type StreamOptions, type StreamSink } from './types.js';
 import { nextWatchId, unwatchVm, watchVm, type VmWatcher } from './vm-watch.js';
@@ -39,7 +40,8 @@ export class HttpStream {
   responseBufferLimit: number;
   /** Facts for the built-in attributes that only the chain sees. */
   readonly #record = new StreamRecord();
-  readonly #attributes: AttributeSource;
+  /** The attribute resolver's view of #record, made when a plugin first reads a property. */
+  #attributes: AttributeSource | undefined;
 
   constructor(filters: readonly ChainFilter[], sink: StreamSink, opts: StreamOptions = {}) {
     this.filters = filters;
@@ -49,35 +51,11 @@ export class HttpStream {
     this.#skipped = filters.map(() => false);
     this.requestBufferLimit = opts.requestBufferLimit ?? DEFAULT_LIMIT;
     this.responseBufferLimit = opts.responseBufferLimit ?? DEFAULT_LIMIT;
-    this.#attributes = this.#record.source(opts.facts ?? {});
-    const n = filters.length;
-    this.request = new Direction({
-      count: n,
-      headers: (pos, map, eos) => this.#invoke(pos, Call.RequestHeaders, map, eos),
-      data: (pos, body) => this.#invoke(pos, Call.RequestBody, body, false),
-      trailers: (pos, map) => this.#invoke(pos, Call.RequestTrailers, map, false),
-      sinkHeaders: (map, eos) => {
-        // Headers stay writable (by any plugin, e.g. from a callout answer) until they leave.
-        for (const c of this.#contexts) if (c) c.requestHeadersWritable = false;
-        this.#sink.requestHeaders(map, eos);
-      },
-      sinkData: (d, eos) => {
-        // Data that left the chain is no longer any filter's to edit.
-        for (const c of this.#contexts) if (c) c.requestBody = undefined;
-        this.#sink.requestData(d, eos);
-      },
-      sinkTrailers: (m) => {
-        // Like headers: writable while a filter holds them (Envoy keeps the map until Continue).
-        for (const c of this.#contexts) if (c) c.requestTrailersWritable = false;
-        this.#sink.requestTrailers(m);
-      },
-      stopped: () => this.#requestStopped,
-      limit: () => this.requestBufferLimit,
-      overLimit: () => this.#hostReply(413, 'request_payload_too_large', 'Payload Too Large'),
-      pause: (p) => this.#sink.pause?.('request', p),
-    });
-    this.response = new Direction(this.#responseOps(0, () => this.#responseStopped));
-    for (let i = 0; i < n; i++) {
+    // The directions' operations and each context's host are small objects holding this stream,
+    // not closures: a stream is made per request, and a dozen closures each cost more than one object.
+    this.request = new Direction(new HttpStream.#RequestOps(this));
+    this.response = new Direction(new HttpStream.#ResponseOps(this, 0, undefined));
+    for (let i = 0; i < filters.length; i++) {
       const vm = filters[i]!.vm;
       let seen = false;
       for (let j = 0; j < i && !seen; j++) seen = filters[j]!.vm === vm;
@@ -218,7 +196,7 @@ export class HttpStream {
     if (this.#localStop) this.#localStop.stopped = true;
     const stop = { stopped: false };
     this.#localStop = stop;
-    const direction = new Direction(this.#responseOps(start, () => stop.stopped || this.#reset !== undefined));
+    const direction = new Direction(new HttpStream.#ResponseOps(this, start, stop));
     this.#activeResponse = direction;
     direction.onHeaders(headers, reply.body.length === 0);
     if (reply.body.length > 0) direction.onData(reply.body, true);
@@ -233,42 +211,140 @@ export class HttpStream {
     return this.#responseStarted;
   }
 
-  /** The response path over filters [start, n) in reverse order (the last filter sees it first). */
-  #responseOps(start: number, stopped: () => boolean): ConstructorParameters<typeof Direction>[0] {
-    const n = this.filters.length;
-    const rev = (pos: number) => n - 1 - (pos + start);
+  /** The request path over every filter, in order. */
+  static readonly #RequestOps = class RequestOps implements DirectionOps {
+    readonly count: number;
+    readonly #s: HttpStream;
+
+    constructor(s: HttpStream) {
+      this.#s = s;
+      this.count = s.filters.length;
+    }
+
+    headers(pos: number, map: HeaderMap, eos: boolean): number | undefined {
+      return this.#s.#invoke(pos, Call.RequestHeaders, map, eos);
+    }
+
+    data(pos: number, body: BodyBuffer): number | undefined {
+      return this.#s.#invoke(pos, Call.RequestBody, body, false);
+    }
+
+    trailers(pos: number, map: HeaderMap): number | undefined {
+      return this.#s.#invoke(pos, Call.RequestTrailers, map, false);
+    }
+
+    sinkHeaders(map: HeaderMap, eos: boolean): void {
+      // Headers stay writable (by any plugin, e.g. from a callout answer) until they leave.
+      for (const c of this.#s.#contexts) if (c) c.requestHeadersWritable = false;
+      this.#s.#sink.requestHeaders(map, eos);
+    }
+
+    sinkData(d: Uint8Array, eos: boolean): void {
+      // Data that left the chain is no longer any filter's to edit.
+      for (const c of this.#s.#contexts) if (c) c.requestBody = undefined;
+      this.#s.#sink.requestData(d, eos);
+    }
+
+    sinkTrailers(m: HeaderMap): void {
+      // Like headers: writable while a filter holds them (Envoy keeps the map until Continue).
+      for (const c of this.#s.#contexts) if (c) c.requestTrailersWritable = false;
+      this.#s.#sink.requestTrailers(m);
+    }
+
+    stopped(): boolean {
+      return this.#s.#requestStopped;
+    }
+
+    limit(): number {
+      return this.#s.requestBufferLimit;
+    }
+
+    overLimit(): void {
+      this.#s.#hostReply(413, 'request_payload_too_large', 'Payload Too Large');
+    }
+
+    pause(p: boolean): void {
+      this.#s.#sink.pause?.('request', p);
+    }
+  };
+
+  /**
+   * The response path over filters [start, n) in reverse order (the last filter sees it first).
+   * `stop` is a local reply's (stopped by a later local reply or a reset); without it, the
+   * upstream response's, stopped with the stream's response side.
+   */
+  static readonly #ResponseOps = class ResponseOps implements DirectionOps {
+    readonly count: number;
+    readonly #s: HttpStream;
+    readonly #last: number;
+    readonly #stop: { stopped: boolean } | undefined;
+
+    constructor(s: HttpStream, start: number, stop: { stopped: boolean } | undefined) {
+      this.#s = s;
+      const n = s.filters.length;
+      this.count = n - start;
+      this.#last = n - 1 - start;
+      this.#stop = stop;
+    }
+
     // Envoy's wasm filter answers Continue without calling the VM when its context was never
     // created, i.e. when an earlier filter answered locally before this one saw the request.
-    const skip = (pos: number) => this.#contexts[rev(pos)]?.created !== true;
-    return {
-      count: n - start,
-      headers: (pos, map, eos) => skip(pos) ? undefined : this.#invoke(rev(pos), Call.ResponseHeaders, map, eos),
-      data: (pos, body) => skip(pos) ? undefined : this.#invoke(rev(pos), Call.ResponseBody, body, false),
-      trailers: (pos, map) => skip(pos) ? undefined : this.#invoke(rev(pos), Call.ResponseTrailers, map, false),
-      sinkHeaders: (map, eos) => {
-        for (const c of this.#contexts) if (c) c.responseHeadersWritable = false;
-        this.#responseStarted = true;
-        // What the client gets is the stream's code (a plugin may have changed :status).
-        const code = Number(map.get(':status'));
-        if (Number.isInteger(code)) this.#record.responseCode = code;
-        this.#sink.responseHeaders(map, eos);
-      },
-      sinkData: (d, eos) => {
-        for (const c of this.#contexts) if (c) c.responseBody = undefined;
-        this.#record.responseBytes += d.length;
-        this.#sink.responseData(d, eos);
-      },
-      sinkTrailers: (m) => {
-        for (const c of this.#contexts) if (c) c.responseTrailersWritable = false;
-        this.#record.responseTrailers = m;
-        this.#sink.responseTrailers(m);
-      },
-      stopped,
-      limit: () => this.responseBufferLimit,
-      overLimit: () => this.#hostReply(500, 'response_payload_too_large', 'Internal Server Error'),
-      pause: (p) => this.#sink.pause?.('response', p),
-    };
-  }
+    headers(pos: number, map: HeaderMap, eos: boolean): number | undefined {
+      const i = this.#last - pos;
+      return this.#s.#contexts[i]?.created !== true ? undefined : this.#s.#invoke(i, Call.ResponseHeaders, map, eos);
+    }
+
+    data(pos: number, body: BodyBuffer): number | undefined {
+      const i = this.#last - pos;
+      return this.#s.#contexts[i]?.created !== true ? undefined : this.#s.#invoke(i, Call.ResponseBody, body, false);
+    }
+
+    trailers(pos: number, map: HeaderMap): number | undefined {
+      const i = this.#last - pos;
+      return this.#s.#contexts[i]?.created !== true ? undefined : this.#s.#invoke(i, Call.ResponseTrailers, map, false);
+    }
+
+    sinkHeaders(map: HeaderMap, eos: boolean): void {
+      const s = this.#s;
+      for (const c of s.#contexts) if (c) c.responseHeadersWritable = false;
+      s.#responseStarted = true;
+      // What the client gets is the stream's code (a plugin may have changed :status).
+      const code = Number(map.get(':status'));
+      if (Number.isInteger(code)) s.#record.responseCode = code;
+      s.#sink.responseHeaders(map, eos);
+    }
+
+    sinkData(d: Uint8Array, eos: boolean): void {
+      const s = this.#s;
+      for (const c of s.#contexts) if (c) c.responseBody = undefined;
+      s.#record.responseBytes += d.length;
+      s.#sink.responseData(d, eos);
+    }
+
+    sinkTrailers(m: HeaderMap): void {
+      const s = this.#s;
+      for (const c of s.#contexts) if (c) c.responseTrailersWritable = false;
+      s.#record.responseTrailers = m;
+      s.#sink.responseTrailers(m);
+    }
+
+    stopped(): boolean {
+      const stop = this.#stop;
+      return stop ? stop.stopped || this.#s.#reset !== undefined : this.#s.#responseStopped;
+    }
+
+    limit(): number {
+      return this.#s.responseBufferLimit;
+    }
+
+    overLimit(): void {
+      this.#s.#hostReply(500, 'response_payload_too_large', 'Internal Server Error');
+    }
+
+    pause(p: boolean): void {
+      this.#s.#sink.pause?.('response', p);
+    }
+  };
 
   /** proxy_close_stream, or a failure after the response started. */
   #doReset(reason: string): void {
@@ -368,36 +444,69 @@ export class HttpStream {
   }
 
   #hostFor(index: number): HttpStreamHost {
-    return {
-      property: (path: readonly string[]): PropertyValue | undefined => this.property(path),
-      propertySet: (key, value) => this.#propertySet(key, value),
-      continueStream: (_ctx, type) => {
-        if (type === 0) return this.request.continueFrom(index);
-        const response = this.#runningResponse();
-        response.direction.continueFrom(this.#responseSlot(index, response.start));
-      },
-      closeStream: () => this.#doReset('wasm_close_stream'),
-      localReply: (ctx, reply) => {
-        const direction = ctx.phase === 'response' ? 'response' : 'request';
-        this.sendLocalReply(reply, { direction, pos: this.#posIn(direction, index) }, this.filters[index]);
-      },
-      inject: (ctx, data, end) => {
-        // Push bytes downstream from this filter: they continue through the filters after it.
-        if (ctx.phase !== 'response' || this.#reset) return false;
-        this.#record.responseBytes += data.length;
-        this.#sink.responseData(data, end);
-        return true;
-      },
-      injectOnHeader: (_ctx, body, end) => {
-        if (this.#reset) return false;
-        this.#record.responseBytes += body.length;
-        this.#sink.responseData(body, end);
-        return true;
-      },
-      setUpstreamOverrideHost: (h) => this.#opts.setUpstreamOverrideHost?.(h) ?? false,
-      upstreamHosts: () => this.#opts.upstreamHosts?.(),
-    };
+    return new HttpStream.#FilterHost(this, index);
   }
+
+  /** What the context of filter `index` asks of this stream. */
+  static readonly #FilterHost = class FilterHost implements HttpStreamHost {
+    readonly #s: HttpStream;
+    readonly #index: number;
+
+    constructor(s: HttpStream, index: number) {
+      this.#s = s;
+      this.#index = index;
+    }
+
+    property(path: readonly string[]): PropertyValue | undefined {
+      return this.#s.property(path);
+    }
+
+    propertySet(key: string, value: Uint8Array): void {
+      this.#s.#propertySet(key, value);
+    }
+
+    continueStream(_ctx: HttpContext, type: 0 | 1): void {
+      const s = this.#s;
+      if (type === 0) return s.request.continueFrom(this.#index);
+      const response = s.#runningResponse();
+      response.direction.continueFrom(s.#responseSlot(this.#index, response.start));
+    }
+
+    closeStream(): void {
+      this.#s.#doReset('wasm_close_stream');
+    }
+
+    localReply(ctx: HttpContext, reply: LocalReply): void {
+      const s = this.#s;
+      const direction = ctx.phase === 'response' ? 'response' : 'request';
+      s.sendLocalReply(reply, { direction, pos: s.#posIn(direction, this.#index) }, s.filters[this.#index]);
+    }
+
+    inject(ctx: HttpContext, data: Uint8Array, end: boolean): boolean {
+      // Push bytes downstream from this filter: they continue through the filters after it.
+      const s = this.#s;
+      if (ctx.phase !== 'response' || s.#reset) return false;
+      s.#record.responseBytes += data.length;
+      s.#sink.responseData(data, end);
+      return true;
+    }
+
+    injectOnHeader(_ctx: HttpContext, body: Uint8Array, end: boolean): boolean {
+      const s = this.#s;
+      if (s.#reset) return false;
+      s.#record.responseBytes += body.length;
+      s.#sink.responseData(body, end);
+      return true;
+    }
+
+    setUpstreamOverrideHost(h: string): boolean {
+      return this.#s.#opts.setUpstreamOverrideHost?.(h) ?? false;
+    }
+
+    upstreamHosts(): readonly HeaderPair[] | undefined {
+      return this.#s.#opts.upstreamHosts?.();
+    }
+  };
 
   /**
    * A built-in property of this stream as every plugin of the chain reads it: the embedder's
@@ -406,7 +515,7 @@ export class HttpStream {
   property(path: readonly string[]): PropertyValue | undefined {
     const own = this.#opts.property?.(path);
     if (own !== undefined) return own ?? undefined;
-    return resolveAttribute(path, this.#attributes);
+    return resolveAttribute(path, (this.#attributes ??= this.#record.source(this.#opts.facts ?? {})));
   }
 
   #propertySet(key: string, value: Uint8Array): void {
