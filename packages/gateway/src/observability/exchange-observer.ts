@@ -45,17 +45,8 @@ export class ExchangeObservation {
 
   constructor(trace: ExchangeTrace | undefined) {
     this.trace = trace;
-    this.phaseTiming = {
-      start: (filter: ChainFilter, index: number, phase: FilterPhase): bigint => {
-        this.trace?.phaseStart(filter, index, phase);
-        return monotonicNanos();
-      },
-      end: (filter: ChainFilter, index: number, phase: FilterPhase, start: bigint): void => {
-        const ns = monotonicNanos() - start;
-        observeIn(phaseHistogram(filter.name, phase), PLUGIN_BUCKETS, Number(ns) / 1e9);
-        this.trace?.phaseEnd(filter, index, phase);
-      },
-    };
+    // Without a trace the timing touches only module state: one shared timer, nothing per exchange.
+    this.phaseTiming = trace ? new PhaseTimer(trace) : UNTRACED_TIMER;
   }
 
   /** A plugin set a property (`trace_span_tag.*` become span attributes). */
@@ -93,6 +84,28 @@ export class ExchangeObservation {
     this.trace?.end(e);
   }
 }
+
+/** The plugin phase histograms, and the trace's phase spans when there is a trace. */
+class PhaseTimer implements PhaseTiming {
+  readonly #trace: ExchangeTrace | undefined;
+
+  constructor(trace: ExchangeTrace | undefined) {
+    this.#trace = trace;
+  }
+
+  start(filter: ChainFilter, index: number, phase: FilterPhase): bigint {
+    this.#trace?.phaseStart(filter, index, phase);
+    return monotonicNanos();
+  }
+
+  end(filter: ChainFilter, index: number, phase: FilterPhase, start: bigint): void {
+    const ns = monotonicNanos() - start;
+    observeIn(phaseHistogram(filter.name, phase), PLUGIN_BUCKETS, Number(ns) / 1e9);
+    this.#trace?.phaseEnd(filter, index, phase);
+  }
+}
+
+const UNTRACED_TIMER = new PhaseTimer(undefined);
 
 /** Starts observing one exchange (its server span too, when the generation traces). */
 export function startObservation(config: Config, req: IncomingMessage, headers: HeaderMap): ExchangeObservation {
