@@ -128,8 +128,13 @@ const SNIFF_TIMEOUT_MS = 60_000;
  * for every connection whose first bytes are not the HTTP/2 preface; a connection that starts with
  * it is handed to a node:http2 server running the same request handler. The sniffed bytes are put
  * back (`unshift`) for whichever side takes the socket.
+ *
+ * Until its first bytes arrive a connection belongs to neither server, so node:http's
+ * closeIdleConnections/closeAllConnections do not see it: it is kept in `unclaimed` for the caller to
+ * close at shutdown. One that ends without a byte (a TCP health check: connect, close) is destroyed at
+ * once; half-open, it used to linger until the sniff timeout and held up shutdown by the whole drain.
  */
-export function acceptH2c(server: Server, handler: RequestHandler): Http2Server {
+export function acceptH2c(server: Server, handler: RequestHandler, unclaimed: Set<Socket>): Http2Server {
   const h2 = createServer({}, (req: Http2ServerRequest, res: Http2ServerResponse) => handler(req as unknown as IncomingMessage, res as unknown as ServerResponse));
   const h1 = server.listeners('connection') as ((s: Socket) => void)[];
   server.removeAllListeners('connection');
@@ -139,6 +144,12 @@ export function acceptH2c(server: Server, handler: RequestHandler): Http2Server 
     // Until a server owns the socket, a reset (ECONNRESET …) is this code's to swallow.
     const onError = () => socket.destroy();
     socket.on('error', onError);
+    // The client closed its side before a whole request start: there is nothing to answer.
+    const onEnd = () => socket.destroy();
+    socket.on('end', onEnd);
+    unclaimed.add(socket);
+    const forget = () => unclaimed.delete(socket);
+    socket.once('close', forget);
     let seen: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
@@ -147,6 +158,9 @@ export function acceptH2c(server: Server, handler: RequestHandler): Http2Server 
       if (prefix && seen.length < H2_PREFACE.length) return; // too short to tell yet
       socket.off('data', onData);
       socket.off('error', onError);
+      socket.off('end', onEnd);
+      socket.off('close', forget);
+      forget();
       socket.setTimeout(0);
       socket.pause();
       if (prefix) {

@@ -30,6 +30,8 @@ export class DataPlane {
   #tlsPort: number | undefined;
   /** Sockets and sessions of the TLS listener and of h2c on the plain one. */
   readonly #tlsSockets = new Set<Socket>();
+  /** Plain-listener connections that have not sent their first bytes yet (see acceptH2c): idle by definition. */
+  readonly #unclaimed = new Set<Socket>();
   readonly #tlsSessions = new Set<ServerHttp2Session>();
   #current: Generation | undefined;
   readonly #pending = new Map<number, Generation>();
@@ -43,7 +45,7 @@ export class DataPlane {
     const redirect = (gen: Generation, req: IncomingMessage, res: ServerResponse) => sslRedirect(gen.config, this.#tlsPort, req, res);
     this.#server = createDataServer(current, accessLog, redirect);
     // h2c by prior knowledge on the plain listener; its connections are closed like the TLS ones.
-    this.#track(acceptH2c(this.#server, dataRequestHandler(current, accessLog, redirect)));
+    this.#track(acceptH2c(this.#server, dataRequestHandler(current, accessLog, redirect), this.#unclaimed));
     if (init.listenTls) {
       this.#tls = createTlsDataServer(current, dataRequestHandler(current, accessLog));
       this.#track(this.#tls);
@@ -156,6 +158,7 @@ export class DataPlane {
     for (const s of this.#tlsSessions) s.close();
     this.#listening = false;
     server.closeIdleConnections();
+    for (const s of this.#unclaimed) s.destroy();
     // A keep-alive connection becomes idle when its exchange ends: close those as they appear.
     const sweep = setInterval(() => server.closeIdleConnections(), 50);
     const gens = [...(this.#current ? [this.#current] : []), ...this.#draining, ...this.#pending.values()];
