@@ -6,7 +6,9 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { ChainFilter, FilterPhase, HeaderMap, PhaseTiming } from '@wasmgate/host';
 import type { Config } from '../config/types.js';
-import { MetricsRecorder, PLUGIN_BUCKETS, methodClass, observeIn, statusClass, type Hist } from './metrics.js';
+import {
+  FAMILIES, METHOD_CLASSES, MetricsRecorder, PLUGIN_BUCKETS, STATUS_CLASSES, methodIndex, observeIn, statusIndex, type CounterSeries, type Hist,
+} from './metrics.js';
 import { exchangeTrace, type ExchangeTrace } from './tracing.js';
 
 /** This thread's recorder (every worker has its own; the supervisor's stays empty). */
@@ -19,6 +21,62 @@ function phaseHistogram(plugin: string, phase: FilterPhase): Hist {
   if (!byPhase) phaseSeries.set(plugin, (byPhase = {}));
   return (byPhase[phase] ??= workerMetrics.histogram('pluginPhase', [plugin, phase]));
 }
+
+/**
+ * The series one (route, cluster) pair records into, found with two Map lookups on the
+ * configuration's own name strings per exchange. Recording through the recorder joined a label key
+ * and looked it up for each of the four or five metrics of every request.
+ */
+class RouteSeries {
+  readonly #route: string;
+  readonly #cluster: string;
+  // Every series is made on first use, as the recorder did: /metrics lists no series never recorded.
+  #requestDuration: Hist | undefined;
+  #upstreamDuration: Hist | undefined;
+  /** requests_total by method class × status class. */
+  readonly #requests: (CounterSeries | undefined)[] = [];
+  #bytesIn: CounterSeries | undefined;
+  #bytesOut: CounterSeries | undefined;
+
+  constructor(route: string, cluster: string) {
+    this.#route = route;
+    this.#cluster = cluster;
+  }
+
+  get requestDuration(): Hist {
+    return (this.#requestDuration ??= workerMetrics.histogram('requestDuration', [this.#route, this.#cluster]));
+  }
+
+  get upstreamDuration(): Hist {
+    return (this.#upstreamDuration ??= workerMetrics.histogram('upstreamDuration', [this.#route, this.#cluster]));
+  }
+
+  requests(method: string | undefined, status: number): CounterSeries {
+    const m = methodIndex(method);
+    const s = statusIndex(status);
+    return (this.#requests[m * STATUS_CLASSES.length + s] ??= workerMetrics.counter('requests', [this.#route, this.#cluster, METHOD_CLASSES[m]!, STATUS_CLASSES[s]!]));
+  }
+
+  get bytesIn(): CounterSeries {
+    return (this.#bytesIn ??= workerMetrics.counter('bytesIn', [this.#route]));
+  }
+
+  get bytesOut(): CounterSeries {
+    return (this.#bytesOut ??= workerMetrics.counter('bytesOut', [this.#route]));
+  }
+}
+
+const routeSeries = new Map<string, Map<string, RouteSeries>>();
+function seriesFor(route: string, cluster: string): RouteSeries {
+  let byCluster = routeSeries.get(route);
+  if (!byCluster) routeSeries.set(route, (byCluster = new Map()));
+  let s = byCluster.get(cluster);
+  if (!s) byCluster.set(cluster, (s = new RouteSeries(route, cluster)));
+  return s;
+}
+
+const REQUEST_BUCKETS_OF = FAMILIES.requestDuration.buckets;
+const UPSTREAM_BUCKETS_OF = FAMILIES.upstreamDuration.buckets;
 
 const origin = process.hrtime.bigint();
 const monotonicNanos = (): bigint => process.hrtime.bigint() - origin;
@@ -36,7 +94,7 @@ export interface ExchangeEnd {
 export class ExchangeObservation {
   readonly #started = monotonicNanos();
   #upstreamStarted: bigint | undefined;
-  #route = '';
+  #series: RouteSeries | undefined;
   #cluster = '';
   readonly trace: ExchangeTrace | undefined;
   /** Request body bytes received (the exchange counts them). */
@@ -56,7 +114,7 @@ export class ExchangeObservation {
 
   /** The request goes upstream (after the chain, with its final route): trace headers go in `out`. */
   upstreamStart(route: string, cluster: string, out: OutgoingHttpHeaders): void {
-    this.#route = route;
+    this.#series = seriesFor(route, cluster);
     this.#cluster = cluster;
     this.#upstreamStarted = monotonicNanos();
     this.trace?.injectUpstream(out);
@@ -64,8 +122,8 @@ export class ExchangeObservation {
 
   /** The upstream's response headers arrived. */
   upstreamResponse(status: number): void {
-    if (this.#upstreamStarted === undefined) return;
-    workerMetrics.observe('upstreamDuration', [this.#route, this.#cluster], Number(monotonicNanos() - this.#upstreamStarted) / 1e9);
+    if (this.#upstreamStarted === undefined || this.#series === undefined) return;
+    observeIn(this.#series.upstreamDuration, UPSTREAM_BUCKETS_OF, Number(monotonicNanos() - this.#upstreamStarted) / 1e9);
     this.trace?.upstreamStatus(status);
   }
 
@@ -75,12 +133,11 @@ export class ExchangeObservation {
   }
 
   end(e: ExchangeEnd): void {
-    const route = e.route ?? '';
-    const cluster = e.cluster ?? '';
-    workerMetrics.add('requests', [route, cluster, methodClass(e.method), statusClass(e.status)]);
-    workerMetrics.observe('requestDuration', [route, cluster], Number(monotonicNanos() - this.#started) / 1e9);
-    if (e.bytesIn > 0) workerMetrics.add('bytesIn', [route], e.bytesIn);
-    if (e.bytesOut > 0) workerMetrics.add('bytesOut', [route], e.bytesOut);
+    const series = seriesFor(e.route ?? '', e.cluster ?? '');
+    series.requests(e.method, e.status)[1]++;
+    observeIn(series.requestDuration, REQUEST_BUCKETS_OF, Number(monotonicNanos() - this.#started) / 1e9);
+    if (e.bytesIn > 0) series.bytesIn[1] += e.bytesIn;
+    if (e.bytesOut > 0) series.bytesOut[1] += e.bytesOut;
     this.trace?.end(e);
   }
 }

@@ -58,17 +58,25 @@ export interface Hist {
 
 const SEP = '\u0001';
 
+/** One counter series: its label values and its value. */
+export type CounterSeries = [labels: string[], value: number];
+
 export class MetricsRecorder {
-  readonly #counters = new Map<FamilyKey, Map<string, [string[], number]>>();
+  readonly #counters = new Map<FamilyKey, Map<string, CounterSeries>>();
   readonly #histograms = new Map<FamilyKey, Map<string, Hist>>();
 
   add(family: FamilyKey, labels: string[], delta = 1): void {
+    this.counter(family, labels)[1] += delta;
+  }
+
+  /** The series of a counter family for `labels` as [labels, value], created at 0 if needed (hot paths keep it and add to [1]). */
+  counter(family: FamilyKey, labels: string[]): CounterSeries {
     let m = this.#counters.get(family);
     if (!m) this.#counters.set(family, (m = new Map()));
     const key = labels.join(SEP);
-    const s = m.get(key);
-    if (s) s[1] += delta;
-    else m.set(key, [labels, delta]);
+    let s = m.get(key);
+    if (!s) m.set(key, (s = [labels, 0]));
+    return s;
   }
 
   /** Records `value` (seconds) in a histogram family. */
@@ -95,17 +103,36 @@ export class MetricsRecorder {
   }
 }
 
+/** The `method` label values; {@link methodIndex} gives a method's. */
+export const METHOD_CLASSES = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'other'] as const;
+/** The `status_class` label values; {@link statusIndex} gives a status's. */
+export const STATUS_CLASSES = ['none', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+
+/** Index in METHOD_CLASSES: GET/HEAD/POST/PUT/DELETE, or `other`. */
+export function methodIndex(method: string | undefined): number {
+  switch (method) {
+    case 'GET': return 0;
+    case 'HEAD': return 1;
+    case 'POST': return 2;
+    case 'PUT': return 3;
+    case 'DELETE': return 4;
+    default: return 5;
+  }
+}
+
+/** Index in STATUS_CLASSES: 1xx…5xx; `none` when no response was sent (client gone, stream reset before headers). */
+export function statusIndex(status: number): number {
+  return status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
+}
+
 /** GET/HEAD/POST/PUT/DELETE or `other`. */
 export function methodClass(method: string | undefined): string {
-  switch (method) {
-    case 'GET': case 'HEAD': case 'POST': case 'PUT': case 'DELETE': return method;
-    default: return 'other';
-  }
+  return METHOD_CLASSES[methodIndex(method)]!;
 }
 
 /** 1xx…5xx; `none` when no response was sent (client gone, stream reset before headers). */
 export function statusClass(status: number): string {
-  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'none';
+  return STATUS_CLASSES[statusIndex(status)]!;
 }
 
 // ---- supervisor side: merge and render ------------------------------------------------------------
