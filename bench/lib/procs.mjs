@@ -189,7 +189,44 @@ export function startIdleSpinners(cpuCount) {
  * server the bench starts gets one, so two runs at once cannot share ports (there is a small window
  * between close and the server's bind; waitForPort/`GET /check` would notice a stranger).
  */
-export function freePort() {
+/** The kernel's ephemeral port range [lo, hi], or undefined when it cannot be read. */
+function ephemeralRange() {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    return lo && hi ? [lo, hi] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const handedOut = new Set();
+
+function canBind(port) {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.unref();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port on 127.0.0.1 for a server started later, taken below the kernel's ephemeral range
+ * when there is room: a port the OS picked for `bind(0)` could be handed to someone else's `bind(0)`
+ * before our server binds it (every `wasmgate serve` binds its echo backend that way, and one did
+ * take a gateway's port in a full run). Elsewhere the OS picks.
+ */
+export async function freePort() {
+  const range = ephemeralRange();
+  const low = 10_000;
+  if (range && range[0] - low >= 1000) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const port = low + Math.floor(Math.random() * (range[0] - low));
+      if (handedOut.has(port) || !(await canBind(port))) continue;
+      handedOut.add(port);
+      return port;
+    }
+  }
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.unref();
