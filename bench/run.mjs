@@ -491,6 +491,7 @@ function summarize({ micro, cold, sharedState }, { list, tp, fixed, mem, spin, w
       plugins: v.plugins?.length ?? 0,
       rps: tp[v.key].rps,
       rps_rounds: tp[v.key].rounds.map((x) => x.rps),
+      cpu_us_per_req_rounds: tp[v.key].rounds.map((x) => x.cpu_us_per_req_saturated),
       other_cores_rounds: tp[v.key].rounds.map((x) => x.other_cores),
       other_cores: tp[v.key].other_cores,
       saturated: tp[v.key].proxy_cpu_util >= RULES.SATURATED,
@@ -537,6 +538,9 @@ function summarize({ micro, cold, sharedState }, { list, tp, fixed, mem, spin, w
   const rounds = (a, b) => variantsOut[a].rps_rounds.map((x, k) => round(x / variantsOut[b].rps_rounds[k], 2));
   /** a's CPU per request over b's, at saturation (median rounds). */
   const cpuRatio = (a, b) => round(variantsOut[a].cpu_us_per_req_saturated / variantsOut[b].cpu_us_per_req_saturated, 3);
+  /** The same per round (rounds are interleaved, so round k of a and of b ran minutes apart at most): the spread. */
+  const cpuRounds = (a, b) => variantsOut[a].cpu_us_per_req_rounds.map((x, k) => round(x / variantsOut[b].cpu_us_per_req_rounds[k], 2));
+  const addedRounds = (a) => variantsOut[a].cpu_us_per_req_rounds.map((x, k) => round(x - variantsOut.none.cpu_us_per_req_rounds[k], 1));
   const targets = [
     target('added latency, one headers-bench plugin (Go), p50', '≤ 20 µs', go.added_latency_us_p50_raw, 'µs', (x) => x <= 20, go.added_latency_invalid.p50),
     { ...target('wasmgate 1-core throughput, no plugin, vs nginx proxy_pass', '≥ 0.6×', variantsOut.none.ratio_vs_nginx, '×', (x) => x >= 0.6, both('none', 'nginx')), rounds: rounds('none', 'nginx'), cpu_ratio: variantsOut.none.ratio_vs_nginx_cpu },
@@ -544,13 +548,19 @@ function summarize({ micro, cold, sharedState }, { list, tp, fixed, mem, spin, w
     ...GO_FIXTURES.map((fx) => target(`cold start, Go ${fx.key} (compile + instantiate + start + configure)`, '≤ 150 ms', cold[fx.key].total_ms, 'ms', (x) => x <= 150, null)),
     // The speed goals (CPU per request at saturation, same run; a ratio or an added figure counts
     // only when both sides were saturated and the difference is not negative).
-    { ...target('wasmgate no plugin, CPU per request vs the bare Node proxy (node:http + undici Pool)', '≤ 1.1×', cpuRatio('none', 'peer_undici'), '×', (x) => x <= 1.1, both('none', 'peer_undici')) },
-    ...['peer_undici', 'peer_http_proxy', 'peer_fastify'].map((peer) => target(
-      `wasmgate no plugin ahead of ${variantsOut[peer].label.replace(/^Node peer: /, '')} (its CPU per request over ours)`, '≥ 1.0×',
-      cpuRatio(peer, 'none'), '×', (x) => x >= 1.0, both('none', peer))),
-    ...[['go', 15], ['c', 5]].map(([key, goal]) => target(
-      `added CPU per request, ${variantsOut[key].label.replace(/^wasmgate \+ /, '')}`, `≤ ${goal} µs`, variantsOut[key].added_cpu_us_per_req_saturated, 'µs',
-      (x) => x <= goal, both(key, 'none') ?? (variantsOut[key].added_cpu_us_per_req_saturated < 0 ? 'negative: noise larger than the effect' : null))),
+    { ...target('wasmgate no plugin, CPU per request vs the bare Node proxy (node:http + undici Pool)', '≤ 1.1×', cpuRatio('none', 'peer_undici'), '×', (x) => x <= 1.1, both('none', 'peer_undici')), rounds: cpuRounds('none', 'peer_undici') },
+    ...['peer_undici', 'peer_http_proxy', 'peer_fastify'].map((peer) => ({
+      ...target(
+        `wasmgate no plugin ahead of ${variantsOut[peer].label.replace(/^Node peer: /, '')} (its CPU per request over ours)`, '≥ 1.0×',
+        cpuRatio(peer, 'none'), '×', (x) => x >= 1.0, both('none', peer)),
+      rounds: cpuRounds(peer, 'none'),
+    })),
+    ...[['go', 15], ['c', 5]].map(([key, goal]) => ({
+      ...target(
+        `added CPU per request, ${variantsOut[key].label.replace(/^wasmgate \+ /, '')}`, `≤ ${goal} µs`, variantsOut[key].added_cpu_us_per_req_saturated, 'µs',
+        (x) => x <= goal, both(key, 'none') ?? (variantsOut[key].added_cpu_us_per_req_saturated < 0 ? 'negative: noise larger than the effect' : null)),
+      rounds: addedRounds(key),
+    })),
     // Host time for headers-bench's 60 hostcalls: the C callback is an upper bound (its own code is
     // a few loops; the profile puts ~90 % of the callback in the host).
     target('one headers-bench callback, C (60 hostcalls: host time, upper bound), host alone', '≤ 5 µs', micro.callback_ns.c / 1000, 'µs', (x) => x <= 5, null),

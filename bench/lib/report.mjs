@@ -79,7 +79,7 @@ export function renderMarkdown(r) {
   for (const t of r.targets) {
     const status = t.status ?? (t.met ? 'met' : 'missed');
     const shown = status === 'met' ? 'met' : status === 'missed' ? '**missed**' : `**invalid**: ${t.invalid}`;
-    const perRound = t.rounds ? t.rounds.map((x) => f(x, 2)).join(', ') + (t.cpu_ratio !== undefined ? ` (CPU/req ratio ${f(t.cpu_ratio, 2)})` : '') : '';
+    const perRound = t.rounds ? t.rounds.map((x) => f(x, t.unit === 'µs' ? 1 : 2)).join(', ') + (t.cpu_ratio !== undefined ? ` (CPU/req ratio ${f(t.cpu_ratio, 2)})` : '') : '';
     p(`| ${t.name} | ${t.target} | ${t.value === null || t.value === undefined ? '–' : `${f(t.value, t.unit === '×' ? 2 : 1)} ${t.unit}`} | ${perRound} | ${shown} |`);
   }
   if (r.workers) {
