@@ -139,14 +139,30 @@ export function responseHeaderMap(status: number, raw: string[]): HeaderMap {
 }
 
 /**
+ * The header names the `connection` headers nominate as hop-by-hop (RFC 9110 §7.6.1), or undefined
+ * when there are none beyond the fixed set. Nearly every message says just `keep-alive`, which is in
+ * the fixed set already: that value costs one comparison instead of a split, a trim, a lower-casing
+ * and a Set per message (this runs on every request and every response).
+ */
+function nominatedHeaders(pairs: readonly (readonly [string, string])[]): Set<string> | undefined {
+  let nominated: Set<string> | undefined;
+  for (let i = 0; i < pairs.length; i++) {
+    const p = pairs[i]!;
+    if (p[0] !== 'connection') continue;
+    const v = p[1];
+    if (v.length === 10 && v.toLowerCase() === 'keep-alive') continue;
+    for (const t of v.split(',')) (nominated ??= new Set()).add(t.trim().toLowerCase());
+  }
+  return nominated;
+}
+
+/**
  * Pairs → Node outgoing headers (repeated names become arrays), without pseudo headers and without
  * hop-by-hop headers: the fixed set, and any header the `connection` header names (RFC 9110 §7.6.1).
  */
 export function outgoingHeaders(map: HeaderMap, keepHost = false): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  // Built only when there is a connection header (this runs twice per request).
-  let nominated: Set<string> | undefined;
-  for (const [k, v] of map.pairs) if (k === 'connection') for (const t of v.split(',')) (nominated ??= new Set()).add(t.trim().toLowerCase());
+  const nominated = nominatedHeaders(map.pairs);
   for (const [k, v] of map.pairs) {
     if (k.charCodeAt(0) === 0x3a || HOP_BY_HOP.has(k) || nominated?.has(k) || (k === 'host' && !keepHost)) continue;
     const prev = out[k];
@@ -163,8 +179,7 @@ export function outgoingHeaders(map: HeaderMap, keepHost = false): OutgoingHttpH
  */
 export function outgoingHeaderList(map: HeaderMap): string[] {
   const pairs = map.pairs;
-  let nominated: Set<string> | undefined;
-  for (const [k, v] of pairs) if (k === 'connection') for (const t of v.split(',')) (nominated ??= new Set()).add(t.trim().toLowerCase());
+  const nominated = nominatedHeaders(pairs);
   const list: string[] = [];
   for (const [k, v] of pairs) {
     if (k.charCodeAt(0) === 0x3a || HOP_BY_HOP.has(k) || nominated?.has(k) || k === 'host') continue;
