@@ -29,12 +29,12 @@ const connectionIds = new WeakMap<object, number>();
 const LISTENER_OUTBOUND = 2n;
 
 export class ExchangeFacts implements StreamFacts {
-  readonly startNanos: bigint;
+  readonly #startedMs: number;
+  readonly #connection: number;
   readonly protocol: string;
   readonly scheme: string;
   readonly source: Peer | undefined;
   readonly destination: Peer | undefined;
-  readonly connectionId: bigint;
   readonly requestedServerName: string;
   readonly listenerDirection = LISTENER_OUTBOUND;
   readonly #socket: DownstreamSocket;
@@ -47,13 +47,23 @@ export class ExchangeFacts implements StreamFacts {
     if (id === undefined) connectionIds.set(socket, (id = nextConnectionId++));
     this.#socket = socket;
     this.#state = state;
-    this.startNanos = BigInt(startedMs) * 1_000_000n;
-    this.protocol = req.httpVersionMajor === 2 ? 'HTTP/2' : `HTTP/${req.httpVersion}`;
+    this.#startedMs = startedMs;
+    this.#connection = id;
+    this.protocol = req.httpVersionMajor === 2 ? 'HTTP/2' : req.httpVersion === '1.1' ? 'HTTP/1.1' : `HTTP/${req.httpVersion}`;
     this.scheme = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
     this.source = peer(socket.remoteAddress, socket.remotePort);
     this.destination = peer(socket.localAddress, socket.localPort);
-    this.connectionId = (BigInt(id) << 16n) | connectionIdTag;
     this.requestedServerName = (socket as { servername?: string | false }).servername || '';
+  }
+
+  // The two bigint facts are made when read (a plugin's attribute or the access log): an exchange
+  // through no plugin and no access log reads neither.
+  get startNanos(): bigint {
+    return BigInt(this.#startedMs) * 1_000_000n;
+  }
+
+  get connectionId(): bigint {
+    return (BigInt(this.#connection) << 16n) | connectionIdTag;
   }
 
   nowNanos(): bigint {
