@@ -125,16 +125,6 @@ export function statusIndex(status: number): number {
   return status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
 }
 
-/** GET/HEAD/POST/PUT/DELETE or `other`. */
-export function methodClass(method: string | undefined): string {
-  return METHOD_CLASSES[methodIndex(method)]!;
-}
-
-/** 1xx…5xx; `none` when no response was sent (client gone, stream reset before headers). */
-export function statusClass(status: number): string {
-  return STATUS_CLASSES[statusIndex(status)]!;
-}
-
 // ---- supervisor side: merge and render ------------------------------------------------------------
 
 /** Sums the snapshots of every worker. */
