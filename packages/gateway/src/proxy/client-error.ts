@@ -17,8 +17,17 @@ function pendingResponse(socket: Duplex): ServerResponse | undefined {
   return (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
 }
 
+/**
+ * Connections the lean HTTP/1 server handed to node:http with a request that was pipelined behind
+ * one it had answered (h1/lean-server.ts): node:http sees them fresh, but for the rule above that
+ * earlier response was pending when these bytes arrived, so a malformed head there ends the
+ * connection without a 400, exactly as when node:http had parsed it behind the pending response.
+ */
+export const pipelinedHandOvers = new WeakSet<object>();
+
 export function onClientError(_err: Error, socket: Duplex): void {
   const pending = pendingResponse(socket);
+  if (!pending && pipelinedHandOvers.has(socket)) return void socket.end();
   // A request whose own body turned out malformed is not a good first request: it ends here.
   if (pending && pending.req.complete) return closeAfterResponses(socket);
   if (socket.writable && !pending?.headersSent) socket.end(BAD_REQUEST);

@@ -7,6 +7,7 @@ import type { Generation } from '../generation.js';
 import { onClientError } from './client-error.js';
 import { handleExchange } from './exchange.js';
 import { observeExchange } from './traffic-stats.js';
+import { LeanH1 } from './h1/lean-server.js';
 
 /**
  * The request listener both data-plane servers use (this one and the TLS one, proxy/tls-server.ts);
@@ -36,4 +37,22 @@ export function createDataServer(
   // Malformed HTTP from one client answers 400 on that connection only (after what it is still owed).
   server.on('clientError', onClientError);
   return server;
+}
+
+/**
+ * Whether the plain listener's HTTP/1 goes through the lean server (h1/lean-server.ts). On unless
+ * WASMGATE_HTTP1=node: node:http alone then serves HTTP/1, as before the lean server existed — a way
+ * back if a client ever meets a difference, and the other side of the bench's A/B.
+ */
+export function leanHttp1Enabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.WASMGATE_HTTP1 !== 'node';
+}
+
+/** The lean HTTP/1 server in front of `server` (node:http), with the same timeouts. */
+export function createLeanServer(server: Server, handler: (req: IncomingMessage, res: ServerResponse) => void): LeanH1 {
+  return new LeanH1((req, res) => handler(req as unknown as IncomingMessage, res as unknown as ServerResponse), {
+    keepAliveTimeoutMs: server.keepAliveTimeout,
+    headersTimeoutMs: server.headersTimeout,
+    requestTimeoutMs: server.requestTimeout,
+  });
 }

@@ -54,11 +54,12 @@ export function requestHeaderMap(req: IncomingMessage, edge?: EdgeSettings, remo
   const absolute = absoluteForm(url);
   // The TLS listener's sockets (and HTTP/2's, through the compatibility API's proxy) are encrypted.
   const scheme = (req.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http';
-  pairs.push(
-    [':method', req.method ?? 'GET'], [':path', absolute?.path ?? url],
-    [':authority', absolute?.authority ?? req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? ''],
-    [':scheme', scheme],
-  );
+  // `:authority` is filled in after the pass over the raw headers, which finds Host (HTTP/1) or the
+  // `:authority` pseudo header (HTTP/2) without node:http building its `headers` object.
+  const authorityPair: [string, string] = [':authority', ''];
+  pairs.push([':method', req.method ?? 'GET'], [':path', absolute?.path ?? url], authorityPair, [':scheme', scheme]);
+  let host: string | undefined;
+  let h2Authority: string | undefined;
   const strip = edge?.stripEnvoyHeaders === true;
   let xff = -1;
   let xfp = -1;
@@ -69,7 +70,14 @@ export function requestHeaderMap(req: IncomingMessage, edge?: EdgeSettings, remo
   for (let i = 0; i < raw.length; i += 2) {
     const k = raw[i]!.toLowerCase();
     // HTTP/2's own pseudo headers are in rawHeaders too; the ones above stand for them.
-    if (k === 'host' || k.charCodeAt(0) === 0x3a) continue;
+    if (k === 'host') {
+      host ??= raw[i + 1]!;
+      continue;
+    }
+    if (k.charCodeAt(0) === 0x3a) {
+      if (k === ':authority') h2Authority ??= raw[i + 1]!;
+      continue;
+    }
     const v = raw[i + 1]!;
     if (edge !== undefined && k.charCodeAt(0) === 0x78 /* x */) {
       if (strip && k.startsWith('x-envoy-')) continue;
@@ -87,6 +95,7 @@ export function requestHeaderMap(req: IncomingMessage, edge?: EdgeSettings, remo
     }
     pairs.push([k, v]);
   }
+  authorityPair[1] = absolute?.authority ?? host ?? h2Authority ?? '';
   if (edge === undefined) return map;
   if (repeated) {
     applyEdgeHeaders(map, edge, remoteAddress);
@@ -205,6 +214,8 @@ export function trailerPairs(trailers: IncomingHttpHeaders | NodeJS.Dict<string>
 export function requestHasBody(req: IncomingMessage): boolean {
   // HTTP/2: a body unless the HEADERS frame ended the stream (content-length is optional there).
   if (req.httpVersionMajor === 2) return !(req as unknown as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders;
-  const cl = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
+  const raw = req.rawHeaders;
+  if (rawHeader(raw, 'transfer-encoding') !== undefined) return true;
+  const cl = rawHeader(raw, 'content-length');
+  return cl !== undefined && cl !== '0';
 }

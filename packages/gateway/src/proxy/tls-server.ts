@@ -19,6 +19,8 @@ import { certificateFor } from '../config/resolve-tls.js';
 import type { Config, TlsCertificate } from '../config/types.js';
 import { requestHeaderMap } from './headers.js';
 import { matchRoute } from '../config/match-route.js';
+import type { LeanH1 } from './h1/lean-server.js';
+import { pipelinedHandOvers } from './client-error.js';
 
 /** A certificate's secure context, built once per certificate object (i.e. per generation). */
 const contexts = new WeakMap<TlsCertificate, SecureContext>();
@@ -124,20 +126,26 @@ const H2_PREFACE = Buffer.from('PRI ');
 const SNIFF_TIMEOUT_MS = 60_000;
 
 /**
- * h2c by prior knowledge on the plain listener: the HTTP/1 server's own connection handling is kept
- * for every connection whose first bytes are not the HTTP/2 preface; a connection that starts with
- * it is handed to a node:http2 server running the same request handler. The sniffed bytes are put
- * back (`unshift`) for whichever side takes the socket.
+ * h2c by prior knowledge on the plain listener: a connection that starts with the HTTP/2 preface is
+ * handed to a node:http2 server running the same request handler; any other goes to the lean HTTP/1
+ * server when there is one (h1/lean-server.ts, which passes what it does not take on to node:http),
+ * else to the HTTP/1 server's own connection handling. The sniffed bytes go with the socket.
  *
  * Until its first bytes arrive a connection belongs to neither server, so node:http's
  * closeIdleConnections/closeAllConnections do not see it: it is kept in `unclaimed` for the caller to
  * close at shutdown. One that ends without a byte (a TCP health check: connect, close) is destroyed at
  * once; half-open, it used to linger until the sniff timeout and held up shutdown by the whole drain.
  */
-export function acceptH2c(server: Server, handler: RequestHandler, unclaimed: Set<Socket>): Http2Server {
+export function acceptH2c(server: Server, handler: RequestHandler, unclaimed: Set<Socket>, lean?: LeanH1): Http2Server {
   const h2 = createServer({}, (req: Http2ServerRequest, res: Http2ServerResponse) => handler(req as unknown as IncomingMessage, res as unknown as ServerResponse));
   const h1 = server.listeners('connection') as ((s: Socket) => void)[];
   server.removeAllListeners('connection');
+  /** node:http's own connection handling, with the bytes read so far put back first. */
+  const toNodeHttp = (socket: Socket, bytes: Buffer, pipelined = false) => {
+    if (pipelined) pipelinedHandOvers.add(socket);
+    if (bytes.length > 0) socket.unshift(bytes);
+    for (const l of h1) l.call(server, socket);
+  };
   server.on('connection', (socket: Socket) => {
     // A connection that never says anything is not kept forever before either server owns it.
     socket.setTimeout(SNIFF_TIMEOUT_MS, () => socket.destroy());
@@ -177,10 +185,12 @@ export function acceptH2c(server: Server, handler: RequestHandler, unclaimed: Se
           return;
         }
         handle.receive(seen);
-      } else {
-        socket.unshift(seen);
-        for (const l of h1) l.call(server, socket);
-      }
+      } else if (lean) {
+        // The lean HTTP/1 server reads on (it may pause the socket itself for back-pressure).
+        socket.resume();
+        lean.accept(socket, seen, toNodeHttp);
+        return;
+      } else toNodeHttp(socket, seen);
       socket.resume();
     };
     socket.on('data', onData);

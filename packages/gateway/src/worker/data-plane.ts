@@ -6,7 +6,8 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Generation, type GenerationEnv } from '../generation.js';
-import { createDataServer, dataRequestHandler } from '../proxy/data-server.js';
+import { createDataServer, createLeanServer, dataRequestHandler, leanHttp1Enabled } from '../proxy/data-server.js';
+import type { LeanH1 } from '../proxy/h1/lean-server.js';
 import { acceptH2c, createTlsDataServer, setDefaultCertificate, sslRedirect } from '../proxy/tls-server.js';
 import type { Http2SecureServer, Http2Server, ServerHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
@@ -24,6 +25,8 @@ export class DataPlane {
   readonly #init: WorkerInit;
   readonly #env: GenerationEnv;
   readonly #server: Server;
+  /** The plain listener's lean HTTP/1 server (undefined: node:http serves all of HTTP/1). */
+  readonly #lean: LeanH1 | undefined;
   /** The HTTPS listener (`listenTls`), HTTP/2 and HTTP/1.1 by ALPN. */
   readonly #tls: Http2SecureServer | undefined;
   /** Its bound port, for ssl-redirect's Location. */
@@ -44,8 +47,11 @@ export class DataPlane {
     const current = () => this.#current!;
     const redirect = (gen: Generation, req: IncomingMessage, res: ServerResponse) => sslRedirect(gen.config, this.#tlsPort, req, res);
     this.#server = createDataServer(current, accessLog, redirect);
+    const handler = dataRequestHandler(current, accessLog, redirect);
+    // HTTP/1 on the plain listener: the lean server first, node:http for what it does not take.
+    this.#lean = leanHttp1Enabled() ? createLeanServer(this.#server, handler) : undefined;
     // h2c by prior knowledge on the plain listener; its connections are closed like the TLS ones.
-    this.#track(acceptH2c(this.#server, dataRequestHandler(current, accessLog, redirect), this.#unclaimed));
+    this.#track(acceptH2c(this.#server, handler, this.#unclaimed, this.#lean));
     if (init.listenTls) {
       this.#tls = createTlsDataServer(current, dataRequestHandler(current, accessLog));
       this.#track(this.#tls);
@@ -158,9 +164,13 @@ export class DataPlane {
     for (const s of this.#tlsSessions) s.close();
     this.#listening = false;
     server.closeIdleConnections();
+    this.#lean?.closeIdle();
     for (const s of this.#unclaimed) s.destroy();
     // A keep-alive connection becomes idle when its exchange ends: close those as they appear.
-    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    const sweep = setInterval(() => {
+      server.closeIdleConnections();
+      this.#lean?.closeIdle();
+    }, 50);
     const gens = [...(this.#current ? [this.#current] : []), ...this.#draining, ...this.#pending.values()];
     const drained = Promise.all(gens.map((g) => g.release()));
     let timer: NodeJS.Timeout | undefined;
@@ -173,6 +183,7 @@ export class DataPlane {
       this.#env.logger.log(LogLevel.warn, `worker ${this.#init.workerId}: ${left} exchange(s) still in flight after the ${drainMs} ms drain timeout; closing their connections`);
     }
     server.closeAllConnections();
+    this.#lean?.closeAll();
     for (const s of this.#tlsSockets) s.destroy();
     await closed;
     await tlsClosed;

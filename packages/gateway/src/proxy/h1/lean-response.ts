@@ -1,0 +1,226 @@
+/**
+ * A response written by the lean HTTP/1 server: the part of node:http's ServerResponse the data
+ * plane uses, with node:http's framing and connection rules, so clients see the same messages:
+ *
+ * - the head is sent with the first body bytes (one write), `Date` added unless given;
+ * - framing: the Content-Length given; else `end()` before any write sends `content-length` of
+ *   what it ends with; else chunked to an HTTP/1.1 client, or the body runs to the close of the
+ *   connection for HTTP/1.0;
+ * - no body for HEAD, 1xx, 204 and 304, whatever is written;
+ * - `connection: keep-alive` with `keep-alive: timeout=N`, or `connection: close` and the connection
+ *   ended after the response: when the client asked (`Connection: close`, or HTTP/1.0 without
+ *   keep-alive), when the body runs to the close, or when `shouldKeepAlive` was set to false;
+ * - trailers (`addTrailers`) only on a chunked body, as node:http;
+ * - names and values are checked as node:http checks them (ERR_INVALID_HTTP_TOKEN / ERR_INVALID_CHAR).
+ *
+ * 'finish' and then 'close' are emitted once the last bytes were handed to the kernel; 'close'
+ * alone when the connection went away first (`writableFinished` then stays false).
+ */
+import { EventEmitter } from 'node:events';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** What the response tells its connection. */
+export interface ResponseOwner {
+  readonly socket: Socket;
+  readonly keepAliveTimeoutSec: number;
+  /** The response's last bytes were written (`keepAlive`: the connection may carry another request). */
+  responseDone(keepAlive: boolean): void;
+}
+
+type HeaderInput = readonly string[] | readonly (readonly [string, string])[] | Readonly<Record<string, string | number | readonly string[] | undefined>>;
+
+const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+function invalid(code: string, message: string): TypeError {
+  return Object.assign(new TypeError(message), { code });
+}
+
+let dateSec = 0;
+let dateText = '';
+/** The Date header value, made once a second. */
+function httpDate(): string {
+  const now = Date.now();
+  const sec = Math.floor(now / 1000);
+  if (sec !== dateSec) {
+    dateSec = sec;
+    dateText = new Date(sec * 1000).toUTCString();
+  }
+  return dateText;
+}
+
+const CRLF = '\r\n';
+const LAST_CHUNK = '0\r\n\r\n';
+
+export class LeanResponse extends EventEmitter {
+  statusCode = 200;
+  /** False: this response ends the connection (`connection: close`). */
+  shouldKeepAlive: boolean;
+  headersSent = false;
+  writableEnded = false;
+  writableFinished = false;
+  readonly #owner: ResponseOwner;
+  /** HEAD request: no body whatever is written. */
+  readonly #head: boolean;
+  /** The client speaks HTTP/1.1 (chunked is possible). */
+  readonly #http11: boolean;
+  /** The head, without its framing and connection lines, until the first write. */
+  #pendingHead: string | undefined;
+  #contentLength = -1;
+  #hasDate = false;
+  #chunked = false;
+  #hasBody = true;
+  #trailers: string | undefined;
+  #closed = false;
+  /** writeHead was called by the user (not implied by write/end). */
+  #explicitHead = false;
+
+  constructor(owner: ResponseOwner, isHead: boolean, http11: boolean, keepAlive: boolean) {
+    super();
+    this.#owner = owner;
+    this.#head = isHead;
+    this.#http11 = http11;
+    this.shouldKeepAlive = keepAlive;
+  }
+
+  writeHead(status: number, headers?: HeaderInput): this {
+    if (this.#pendingHead !== undefined || this.headersSent) throw invalid('ERR_HTTP_HEADERS_SENT', 'Cannot write headers after they are sent to the client');
+    if (!(status >= 100 && status <= 999)) throw invalid('ERR_HTTP_INVALID_STATUS_CODE', `Invalid status code: ${status}`);
+    this.statusCode = status;
+    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`;
+    if (headers !== undefined) {
+      if (Array.isArray(headers)) {
+        if (headers.length > 0 && typeof headers[0] === 'string') {
+          const flat = headers as readonly string[];
+          for (let i = 0; i + 1 < flat.length; i += 2) head += this.#line(flat[i]!, flat[i + 1]!);
+        } else for (const [k, v] of headers as readonly (readonly [string, string])[]) head += this.#line(k, v);
+      } else {
+        const obj = headers as Readonly<Record<string, string | number | readonly string[] | undefined>>;
+        for (const k in obj) {
+          const v = obj[k];
+          if (v === undefined) continue;
+          if (Array.isArray(v)) for (const one of v) head += this.#line(k, String(one));
+          else head += this.#line(k, String(v));
+        }
+      }
+    }
+    this.#pendingHead = head;
+    this.#explicitHead = true;
+    const s = status;
+    this.#hasBody = !this.#head && s !== 204 && s !== 304 && !(s >= 100 && s < 200);
+    return this;
+  }
+
+  /** One `name: value` line, checked as node:http does, noting the framing headers. */
+  #line(name: string, value: string): string {
+    if (!TOKEN.test(name)) throw invalid('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${name}"]`);
+    if (INVALID_VALUE.test(value)) throw invalid('ERR_INVALID_CHAR', `Invalid character in header content ["${name}"]`);
+    const n = name.length;
+    if (n === 14 && name.toLowerCase() === 'content-length') this.#contentLength = Number(value);
+    else if (n === 4 && name.toLowerCase() === 'date') this.#hasDate = true;
+    return `${name}: ${value}\r\n`;
+  }
+
+  /**
+   * The head with node:http's own lines after the caller's, in its order and spelling (Date,
+   * Connection, Keep-Alive, then Content-Length or Transfer-Encoding). `knownLength`: the whole body
+   * when `end()` comes before any write and without writeHead (-1 otherwise); as in node:http, an
+   * explicit writeHead without Content-Length means chunked.
+   */
+  #finalHead(knownLength: number): string {
+    if (this.#pendingHead === undefined) this.writeHead(this.statusCode);
+    let framing = '';
+    if (this.#hasBody && this.#contentLength < 0) {
+      if (knownLength >= 0) framing = `Content-Length: ${knownLength}\r\n`;
+      else if (this.#http11) {
+        this.#chunked = true;
+        framing = 'Transfer-Encoding: chunked\r\n';
+      } else this.shouldKeepAlive = false; // HTTP/1.0: the close ends the body
+    }
+    let head = this.#pendingHead!;
+    if (!this.#hasDate) head += `Date: ${httpDate()}\r\n`;
+    head += this.shouldKeepAlive ? `Connection: keep-alive\r\nKeep-Alive: timeout=${this.#owner.keepAliveTimeoutSec}\r\n` : 'Connection: close\r\n';
+    this.headersSent = true;
+    this.#pendingHead = undefined;
+    return `${head}${framing}\r\n`;
+  }
+
+  write(data: Uint8Array | string): boolean {
+    if (this.writableEnded) throw invalid('ERR_STREAM_WRITE_AFTER_END', 'write after end');
+    const socket = this.#owner.socket;
+    if (socket.destroyed) return false;
+    const chunk = typeof data === 'string' ? Buffer.from(data) : data;
+    if (!this.headersSent) {
+      socket.cork();
+      socket.write(this.#finalHead(-1), 'latin1');
+      const ok = this.#body(socket, chunk);
+      socket.uncork();
+      return ok;
+    }
+    return this.#body(socket, chunk);
+  }
+
+  #body(socket: Socket, chunk: Uint8Array): boolean {
+    if (!this.#hasBody || chunk.length === 0) return !socket.writableNeedDrain;
+    if (!this.#chunked) return socket.write(chunk);
+    socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+    socket.write(chunk);
+    return socket.write(CRLF, 'latin1');
+  }
+
+  addTrailers(trailers: Readonly<Record<string, string | readonly string[] | undefined>>): void {
+    let t = '';
+    for (const k in trailers) {
+      const v = trailers[k];
+      if (v === undefined) continue;
+      for (const one of Array.isArray(v) ? v : [v as string]) {
+        if (!TOKEN.test(k)) throw invalid('ERR_INVALID_HTTP_TOKEN', `Trailer name must be a valid HTTP token ["${k}"]`);
+        if (INVALID_VALUE.test(one)) throw invalid('ERR_INVALID_CHAR', `Invalid character in trailer content ["${k}"]`);
+        t += `${k}: ${one}\r\n`;
+      }
+    }
+    this.#trailers = (this.#trailers ?? '') + t;
+  }
+
+  end(data?: Uint8Array | string): this {
+    if (this.writableEnded) return this;
+    const socket = this.#owner.socket;
+    const chunk = data === undefined ? undefined : typeof data === 'string' ? Buffer.from(data) : data;
+    this.writableEnded = true;
+    if (socket.destroyed) return this;
+    socket.cork();
+    if (!this.headersSent) socket.write(this.#finalHead(this.#explicitHead ? -1 : chunk?.length ?? 0), 'latin1');
+    if (chunk && chunk.length > 0) this.#body(socket, chunk);
+    if (this.#chunked) socket.write(this.#trailers === undefined ? LAST_CHUNK : `0\r\n${this.#trailers}\r\n`, 'latin1');
+    // The callback runs once the kernel has the bytes (never synchronously): the next pipelined
+    // request starts from there, so a chain of them does not recurse.
+    socket.write('', 'latin1', () => this.#finished());
+    socket.uncork();
+    return this;
+  }
+
+  #finished(): void {
+    if (this.#closed) return;
+    this.writableFinished = true;
+    this.emit('finish');
+    this.#emitClose();
+    this.#owner.responseDone(this.shouldKeepAlive);
+  }
+
+  destroy(): this {
+    this.#owner.socket.destroy();
+    return this;
+  }
+
+  /** The connection closed: 'close' once (before the response finished, writableFinished stays false). */
+  connectionClosed(): void {
+    this.#emitClose();
+  }
+
+  #emitClose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.emit('close');
+  }
+}
