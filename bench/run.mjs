@@ -141,6 +141,8 @@ function variants() {
     { key: 'peer_http_proxy', label: 'Node peer: http-proxy (npm)', kind: 'peer', script: 'http-proxy.mjs' },
     { key: 'peer_fastify', label: 'Node peer: fastify + @fastify/http-proxy', kind: 'peer', script: 'fastify-proxy.mjs' },
     { key: 'none', label: 'wasmgate, no plugin', plugins: [] },
+    // The same without the lean HTTP/1 server (node:http serves every request): what it saves.
+    { key: 'none_node_http', label: 'wasmgate, no plugin, node:http server (WASMGATE_HTTP1=node)', plugins: [], env: { WASMGATE_HTTP1: 'node' }, standalone: true },
     { key: 'go', label: 'wasmgate + headers-bench (Go)', plugins: [go] },
     { key: 'go_x5', label: 'wasmgate + 5 × headers-bench (Go)', plugins: [go, go, go, go, go] },
     { key: 'as', label: 'wasmgate + headers-bench (AssemblyScript)', plugins: [FIXTURES.find((f) => f.key === 'as').path] },
@@ -202,7 +204,7 @@ async function startServers(layout, list) {
     } else {
       const dir = gatewayConfig(prefix, v.key, { port: v.port, adminPort: await freePort(), originPort, plugins: v.plugins });
       // --workers explicitly: the default is one worker per CPU.
-      procs[v.key] = start(pinned(v.cpus ?? layout.proxy, [NODE, join(REPO_ROOT, 'packages/gateway/bin/wasmgate.js'), 'serve', '--config', dir, '--no-watch', '--log-level', 'warn', '--workers', String(v.workers ?? 1)]), { cwd: REPO_ROOT });
+      procs[v.key] = start(pinned(v.cpus ?? layout.proxy, [NODE, join(REPO_ROOT, 'packages/gateway/bin/wasmgate.js'), 'serve', '--config', dir, '--no-watch', '--log-level', 'warn', '--workers', String(v.workers ?? 1)]), { cwd: REPO_ROOT, env: { ...process.env, ...v.env } });
     }
     children.add(procs[v.key]);
   }
@@ -340,7 +342,7 @@ async function fixedRate(layout, list, procs, originPid, { spin, rounds }) {
   const pairs = Object.fromEntries(plugins.map((v) => [v.key, []]));
   const what = `${RATE}/s, ${PLAN.fixedMs / 1000} s after ${PLAN.warmMs / 1000} s warm-up${spin ? ', idle CPUs kept busy' : ', CPUs may idle'}`;
   for (let r = 0; r < rounds; r++) {
-    for (const v of list.filter((x) => x.kind === 'nginx' || x.kind === 'peer')) {
+    for (const v of list.filter((x) => x.kind === 'nginx' || x.kind === 'peer' || x.standalone)) {
       await quietMoment(PLAN.quietWaitMs);
       log(`fixed rate (round ${r + 1}/${rounds}, ${what}): ${v.label}`);
       record(v, await withSpinners(spin, layout, (sp) => loadRun(layout, v, procs, originPid, sp)));
@@ -481,7 +483,7 @@ function summarize({ micro, cold, sharedState }, { list, tp, fixed, mem, spin, w
   const variantsOut = {};
   for (const v of list) {
     const f = fixed[v.key];
-    const plugin = v.kind !== 'nginx' && v.kind !== 'peer' && v.key !== 'none';
+    const plugin = v.kind !== 'nginx' && v.kind !== 'peer' && (v.plugins?.length ?? 0) > 0;
     const addedP50 = plugin ? addedLatency(f.pairs, 'p50') : null;
     const addedP99 = plugin ? addedLatency(f.pairs, 'p99') : null;
     const problems = throughputProblems(v.label, tp[v.key]);
@@ -548,6 +550,8 @@ function summarize({ micro, cold, sharedState }, { list, tp, fixed, mem, spin, w
     ...GO_FIXTURES.map((fx) => target(`cold start, Go ${fx.key} (compile + instantiate + start + configure)`, '≤ 150 ms', cold[fx.key].total_ms, 'ms', (x) => x <= 150, null)),
     // The speed goals (CPU per request at saturation, same run; a ratio or an added figure counts
     // only when both sides were saturated and the difference is not negative).
+    // The lean HTTP/1 server is kept only while it is faster by a clear margin (issue 13).
+    { ...target('lean HTTP/1 server: wasmgate no plugin, CPU per request vs the same on node:http', '≤ 0.9×', cpuRatio('none', 'none_node_http'), '×', (x) => x <= 0.9, both('none', 'none_node_http')), rounds: cpuRounds('none', 'none_node_http') },
     { ...target('wasmgate no plugin, CPU per request vs the bare Node proxy (node:http + undici Pool)', '≤ 1.1×', cpuRatio('none', 'peer_undici'), '×', (x) => x <= 1.1, both('none', 'peer_undici')), rounds: cpuRounds('none', 'peer_undici') },
     ...['peer_undici', 'peer_http_proxy', 'peer_fastify'].map((peer) => ({
       ...target(

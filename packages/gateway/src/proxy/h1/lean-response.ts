@@ -147,9 +147,10 @@ export class LeanResponse extends EventEmitter {
   }
 
   write(data: Uint8Array | string): boolean {
-    if (this.writableEnded) throw invalid('ERR_STREAM_WRITE_AFTER_END', 'write after end');
     const socket = this.#owner.socket;
-    if (socket.destroyed) return false;
+    // After end, or on a closed connection, bytes have nowhere to go (node:http reports the former
+    // as an 'error' event; the data plane never does either, tests/sink-order checks it).
+    if (this.writableEnded || socket.destroyed) return false;
     const chunk = typeof data === 'string' ? Buffer.from(data) : data;
     if (!this.headersSent) {
       socket.cork();
