@@ -9,7 +9,8 @@
  * knows; a target of RFC 3986 characters starting with `/`; field names of token characters with the
  * colon right after the name; field values of visible ASCII, SP and HTAB; no obs-fold; at most one
  * Host (exactly one on HTTP/1.1); at most one Content-Length, 1–15 digits; no Transfer-Encoding,
- * Expect or Upgrade; at most {@link MAX_FIELDS} fields in at most {@link MAX_HEAD_BYTES} bytes.
+ * Expect, Upgrade or Proxy-Connection; no CONNECT; at most {@link MAX_FIELDS} fields in at most
+ * {@link MAX_HEAD_BYTES} bytes.
  */
 import { METHODS } from 'node:http';
 
@@ -67,12 +68,15 @@ function nameIs(buf: Buffer, at: number, len: number, name: string): boolean {
  * in the subset (the caller hands the connection to node:http).
  */
 export function parseHead(buf: Buffer, end: number): LeanHead | undefined {
+  // A long head is node:http's (its own limit and its answer to it), however it arrived.
+  if (end + 4 > MAX_HEAD_BYTES) return undefined;
   // Request line.
   let i = 0;
   while (i < end && TCHAR[buf[i]!]) i++;
   if (i === 0 || buf[i] !== SP) return undefined;
   const method = buf.toString('latin1', 0, i);
-  if (!KNOWN_METHODS.has(method)) return undefined;
+  // CONNECT is node:http's 'connect' event, not a request, whatever its target.
+  if (!KNOWN_METHODS.has(method) || method === 'CONNECT') return undefined;
   const t0 = ++i;
   if (buf[t0] !== 0x2f /* '/' */) return undefined;
   while (i < end && TARGET[buf[i]!]) i++;
@@ -134,6 +138,8 @@ export function parseHead(buf: Buffer, end: number): LeanHead | undefined {
     } else if (c === 0x74 /* t */ && nameIs(buf, n0, nameLen, 'transfer-encoding')) return undefined;
     else if (c === 0x65 /* e */ && nameIs(buf, n0, nameLen, 'expect')) return undefined;
     else if (c === 0x75 /* u */ && nameIs(buf, n0, nameLen, 'upgrade')) return undefined;
+    // llhttp reads Proxy-Connection as Connection: node:http's to interpret.
+    else if (c === 0x70 /* p */ && nameIs(buf, n0, nameLen, 'proxy-connection')) return undefined;
   }
   if (i !== end + 2) return undefined;
   if (hosts > 1 || (minor === 1 && hosts === 0)) return undefined;
