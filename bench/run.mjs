@@ -42,7 +42,7 @@ const WRITE_DOCS = args['write-docs'] || (!QUICK && !args['no-docs']);
 const RATE = Number(args.rate);
 const PLAN = QUICK
   ? { wrkRounds: 1, wrkWarmS: 1, wrkS: 2, rounds: 1, warmMs: 500, fixedMs: 1500, coldRuns: 1, quietWaitMs: 0 }
-  : { wrkRounds: 3, wrkWarmS: 1, wrkS: 5, rounds: 5, warmMs: 1000, fixedMs: 5000, coldRuns: 5, quietWaitMs: 10_000 };
+  : { wrkRounds: 5, wrkWarmS: 1, wrkS: 5, rounds: 5, warmMs: 1000, fixedMs: 5000, coldRuns: 5, quietWaitMs: 10_000 };
 const WRK_CONNECTIONS = 32;
 const TMP = join(REPO_ROOT, 'bench/results/tmp');
 const NODE = process.execPath;

@@ -523,6 +523,16 @@ describe('lean HTTP/1 server: connections', () => {
     assert.equal(split(rest, [], true).responses.length, 1);
   });
 
+  test('hand-over: the same after a POST whose body came in one write with its head (a body is not a pipelined request)', { timeout: 30_000 }, async () => {
+    const c = new Raw(gw.port);
+    c.write('POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nbody');
+    const [first] = await c.responses(1);
+    assert.equal(first!.body, 'body');
+    c.write('GET /len HTTP/1.1\r\nHost: t\r\nBad Header\r\n\r\n');
+    const rest = (await c.end()).slice(first!.raw.length);
+    assert.match(rest, /^HTTP\/1\.1 400 Bad Request\r\n/);
+  });
+
   test('hand-over: a malformed head pipelined behind a good request: the good answer, then the close', { timeout: 30_000 }, async () => {
     const data = await exchange(gw.port, 'GET /len HTTP/1.1\r\nHost: t\r\n\r\nGET /len HTTP/1.1\r\nHost: t\r\nBad Header\r\n\r\n');
     const { responses, rest } = split(data, [], true);

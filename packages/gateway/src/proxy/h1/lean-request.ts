@@ -59,7 +59,7 @@ export class LeanRequest extends EventEmitter {
     this.#owner = owner;
   }
 
-  /** node:http's joined view (first value for single-valued names, set-cookie as a list, others joined by ", "). */
+  /** node:http's joined view (first value for single-valued names, set-cookie as a list, cookie joined by "; ", others by ", "). */
   get headers(): IncomingHttpHeaders {
     if (this.#headers) return this.#headers;
     const h: Record<string, string | string[]> = {};
@@ -70,7 +70,7 @@ export class LeanRequest extends EventEmitter {
       const prev = h[k];
       if (prev === undefined) h[k] = k === 'set-cookie' ? [v] : v;
       else if (Array.isArray(prev)) prev.push(v);
-      else if (!SINGLE.has(k)) h[k] = `${prev}, ${v}`;
+      else if (!SINGLE.has(k)) h[k] = `${prev}${k === 'cookie' ? '; ' : ', '}${v}`;
     }
     return (this.#headers = h);
   }

@@ -196,7 +196,10 @@ export class LeanResponse extends EventEmitter {
     if (this.#chunked) socket.write(this.#trailers === undefined ? LAST_CHUNK : `0\r\n${this.#trailers}\r\n`, 'latin1');
     // The callback runs once the kernel has the bytes (never synchronously): the next pipelined
     // request starts from there, so a chain of them does not recurse.
-    socket.write('', 'latin1', () => this.#finished());
+    socket.write('', 'latin1', (err) => {
+      // A connection destroyed before the bytes left reports the response as closed, not finished.
+      if (!err) this.#finished();
+    });
     socket.uncork();
     return this;
   }

@@ -217,8 +217,6 @@ class LeanConnection implements RequestOwner, ResponseOwner {
     if (head === undefined) return this.#handOver();
     const consumed = end + 4;
     this.#buffer = consumed === buf.length ? undefined : buf.subarray(consumed);
-    // What follows this head came with it: pipelined behind it.
-    this.#pipelined = this.#buffer !== undefined;
     const req = new LeanRequest(head, this.socket, this);
     const keepAlive = head.minor === 1 ? head.connection !== 'close' : head.connection === 'keep-alive';
     const res = new LeanResponse(this, head.method === 'HEAD', head.minor === 1, keepAlive);
@@ -239,6 +237,8 @@ class LeanConnection implements RequestOwner, ResponseOwner {
       if (n < more.length) this.#buffer = more.subarray(n);
       if (this.#bodyLeft === 0) req.finishBody();
     }
+    // What came with this head beyond its body is pipelined behind it.
+    this.#pipelined = this.#buffer !== undefined;
     this.#handler(req, res);
     this.#updateReading();
   }
@@ -326,12 +326,12 @@ class LeanConnection implements RequestOwner, ResponseOwner {
 
   #timeout408(): void {
     this.#phase = Phase.Gone;
+    // The 408 first: the exchange that sees its connection close next may destroy the socket.
+    this.socket.end(TIMEOUT_408);
     const res = this.#res;
     if (res) {
-      // Taken over by the 408: the exchange sees its connection close.
       this.#req?.abort();
       res.connectionClosed();
     }
-    this.socket.end(TIMEOUT_408);
   }
 }
