@@ -205,6 +205,17 @@ export function upstreamRequest(route: RouteConfig, path: string, authority: str
 
 /** Lowercases and drops the port (`Example.COM:8080` → `example.com`, `[::1]:80` → `[::1]`). */
 export function normalizeHost(host: string): string {
+  // Each request asks twice (the route, then the plugin scopes), and clients repeat their Host.
+  if (host === lastHost) return lastNormalized;
+  lastNormalized = normalizeHostNow(host);
+  lastHost = host;
+  return lastNormalized;
+}
+
+let lastHost: string | undefined;
+let lastNormalized = '';
+
+function normalizeHostNow(host: string): string {
   const h = host.trim().toLowerCase();
   if (h.startsWith('[')) {
     const end = h.indexOf(']');

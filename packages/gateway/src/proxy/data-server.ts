@@ -5,8 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Generation } from '../generation.js';
 import { onClientError } from './client-error.js';
-import { handleExchange } from './exchange.js';
-import { observeExchange } from './traffic-stats.js';
+import { handleExchange, type ExchangeContext } from './exchange.js';
 import { LeanH1 } from './h1/lean-server.js';
 
 /**
@@ -17,14 +16,24 @@ export function dataRequestHandler(
   current: () => Generation, accessLog: ((line: string) => void) | undefined,
   before?: (gen: Generation, req: IncomingMessage, res: ServerResponse) => boolean,
 ): (req: IncomingMessage, res: ServerResponse) => void {
+  // One context per generation, made when its first exchange starts (not one per request).
+  let lastGen: Generation | undefined;
+  let lastCtx: ExchangeContext | undefined;
+  const contextOf = (gen: Generation): ExchangeContext => {
+    if (gen !== lastGen || !lastCtx) {
+      lastGen = gen;
+      lastCtx = {
+        config: gen.config, upstream: gen.upstream, chainFor: (r, h) => gen.chainFor(r, h), done: () => gen.leave(),
+        ...(accessLog ? { accessLog } : {}),
+      };
+    }
+    return lastCtx;
+  };
   return (req, res) => {
     const gen = current();
     if (before?.(gen, req, res)) return;
     gen.enter();
-    handleExchange(req, res, {
-      config: gen.config, upstream: gen.upstream, chainFor: (r, h) => observeExchange(res, r, gen.chainFor(r, h)), done: () => gen.leave(),
-      ...(accessLog ? { accessLog } : {}),
-    });
+    handleExchange(req, res, contextOf(gen));
   };
 }
 

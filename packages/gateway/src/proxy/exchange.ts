@@ -24,6 +24,7 @@ import { accessLogFormatter } from './access-log.js';
 import { startObservation, type ExchangeObservation } from '../observability/exchange-observer.js';
 import { ExchangeFacts, type ExchangeState } from './exchange-facts.js';
 import { sinkOrderCheck } from './sink-order.js';
+import { recordExchange } from './traffic-stats.js';
 
 /** What an exchange needs from the gateway generation it started on. */
 export interface ExchangeContext {
@@ -57,6 +58,10 @@ class Exchange implements StreamSink, UpstreamEvents, StreamOptions, ExchangeSta
   readonly #res: ServerResponse;
   readonly #ctx: ExchangeContext;
   readonly #started = Date.now();
+  /** performance.now() at arrival, for the dashboard's latency histogram (finer than Date.now()). */
+  readonly #startedPerf = performance.now();
+  /** The route the chain was chosen for (the dashboard counts the exchange there). */
+  readonly #chainRoute: RouteConfig | undefined;
   readonly #headers: HeaderMap;
   readonly #requestId: string;
   /** Metrics (and the trace, when configured) of this exchange. */
@@ -122,6 +127,7 @@ class Exchange implements StreamSink, UpstreamEvents, StreamOptions, ExchangeSta
     this.#routeMayChange = (matched?.destinations?.length ?? 0) >= 2 || routesHaveConditions(ctx.config);
     this.route = pickDestination(matched);
     this.#chain = ctx.chainFor(this.route, normalizeHost(authority));
+    this.#chainRoute = this.route;
     this.facts = new ExchangeFacts(req, this.#started, this);
     this.phaseTiming = this.#obs.phaseTiming;
     this.requestBufferLimit = ctx.config.gateway.limits.requestBodyBufferBytes;
@@ -409,6 +415,8 @@ class Exchange implements StreamSink, UpstreamEvents, StreamOptions, ExchangeSta
     stream.finish();
     const route = this.route;
     const req = this.#req;
+    const res = this.#res;
+    recordExchange(this.#chainRoute, this.#chain, this.#startedPerf, !res.writableFinished || res.statusCode >= 500);
     this.#obs.end({ route: route?.name, cluster: route?.clusterName, method: req.method, status: this.#status, bytesIn: this.#obs.bytesIn, bytesOut: this.#bytesOut });
     const ctx = this.#ctx;
     if (ctx.accessLog) {

@@ -7,7 +7,6 @@
  * A plugin's numbers are those of the exchanges whose chain included it (its latency is the
  * exchange's, not the time spent inside the plugin).
  */
-import type { ServerResponse } from 'node:http';
 import type { ChainFilter } from '@wasmgate/host';
 import type { RouteConfig } from '../config/types.js';
 
@@ -81,21 +80,16 @@ const seriesOf = (m: Map<string, Series>, k: string) => m.get(k) ?? m.set(k, new
 export const NO_ROUTE = '(no route)';
 
 /**
- * Called with the chain chosen for an exchange (the data server's chainFor hook): remembers the
- * route and plugins and records the exchange when its response closes. Returns `chain` unchanged.
+ * Records one finished exchange (proxy/exchange.ts, when its response closes): its route (the one
+ * its chain was chosen for), the plugins of that chain, its latency from `startedMs`
+ * (`performance.now()` when it arrived) and whether it failed (5xx, or a response that never
+ * completed).
  */
-export function observeExchange<C extends ChainFilter[] | { unavailable: string }>(res: ServerResponse, route: RouteConfig | undefined, chain: C): C {
-  const started = performance.now();
-  const keys = 'unavailable' in chain ? [] : chain.map((f) => f.name);
-  const name = route?.name ?? NO_ROUTE;
-  res.once('close', () => {
-    const ms = performance.now() - started;
-    const error = !res.writableFinished || res.statusCode >= 500;
-    const sec = Math.floor(Date.now() / 1000);
-    seriesOf(routes, name).add(sec, ms, error);
-    for (const k of keys) seriesOf(plugins, k).add(sec, ms, error);
-  });
-  return chain;
+export function recordExchange(route: RouteConfig | undefined, chain: ChainFilter[] | { unavailable: string }, startedMs: number, error: boolean): void {
+  const ms = performance.now() - startedMs;
+  const sec = Math.floor(Date.now() / 1000);
+  seriesOf(routes, route?.name ?? NO_ROUTE).add(sec, ms, error);
+  if (!('unavailable' in chain)) for (const f of chain) seriesOf(plugins, f.name).add(sec, ms, error);
 }
 
 /** This thread's traffic over the window. */
