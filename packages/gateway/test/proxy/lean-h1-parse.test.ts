@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { Duplex } from 'node:stream';
 import { parseHead, type LeanHead } from '../../src/proxy/h1/parse-head.js';
+import { rng } from '../helpers/rng.js';
 
 /** parseHead on a head given as latin1 text: `end` is the index of its first CRLFCRLF. */
 function parse(text: string): LeanHead | undefined {
@@ -17,18 +18,6 @@ function parse(text: string): LeanHead | undefined {
   const end = buf.indexOf('\r\n\r\n');
   assert.ok(end >= 0, `test head without CRLFCRLF: ${JSON.stringify(text)}`);
   return parseHead(buf, end);
-}
-
-/** A small deterministic PRNG (mulberry32), so a failure names a reproducible seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('parseHead: heads in the subset', () => {

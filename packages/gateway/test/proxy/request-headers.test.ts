@@ -9,18 +9,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import type { EdgeSettings } from '../../src/config/types.js';
 import { applyEdgeHeaders, requestHeaderMap } from '../../src/proxy/headers.js';
-
-/** A small deterministic PRNG (mulberry32), so a failure names a reproducible seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/rng.js';
 
 const NAMES = ['X-Forwarded-For', 'x-forwarded-proto', 'X-Request-Id', 'x-envoy-original-path', 'X-Envoy-Upstream', 'accept', 'user-agent', 'x-custom'];
 const VALUES = ['', '1.2.3.4', 'https', 'abc', '10.0.0.1, 10.0.0.2'];
