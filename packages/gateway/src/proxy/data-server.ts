@@ -49,19 +49,24 @@ export function createDataServer(
 }
 
 /**
- * Whether the plain listener's HTTP/1 goes through the lean server (h1/lean-server.ts). On unless
- * WASMGATE_HTTP1=node: node:http alone then serves HTTP/1, as before the lean server existed — a way
- * back if a client ever meets a difference, and the other side of the bench's A/B.
+ * Whether HTTP/1 goes through the lean server (h1/lean-server.ts), on the plain listener and for
+ * HTTP/1.1 on the TLS one. On unless WASMGATE_HTTP1=node: node:http alone then serves HTTP/1, as
+ * before the lean server existed — a way back if a client ever meets a difference, and the other
+ * side of the bench's A/B.
  */
 export function leanHttp1Enabled(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.WASMGATE_HTTP1 !== 'node';
 }
 
-/** The lean HTTP/1 server in front of `server` (node:http), with the same timeouts. */
-export function createLeanServer(server: Server, handler: (req: IncomingMessage, res: ServerResponse) => void): LeanH1 {
+/**
+ * The lean HTTP/1 server in front of `server`: node:http's, or node:http2's secure server, whose
+ * HTTP/1 settings have the same names (untyped there) and node:http's defaults (keep-alive 5 s).
+ */
+export function createLeanServer(server: object, handler: (req: IncomingMessage, res: ServerResponse) => void): LeanH1 {
+  const t = server as Partial<Pick<Server, 'keepAliveTimeout' | 'headersTimeout' | 'requestTimeout'>>;
   return new LeanH1((req, res) => handler(req as unknown as IncomingMessage, res as unknown as ServerResponse), {
-    keepAliveTimeoutMs: server.keepAliveTimeout,
-    headersTimeoutMs: server.headersTimeout,
-    requestTimeoutMs: server.requestTimeout,
+    keepAliveTimeoutMs: t.keepAliveTimeout ?? 5_000,
+    headersTimeoutMs: t.headersTimeout ?? 60_000,
+    requestTimeoutMs: t.requestTimeout ?? 300_000,
   });
 }

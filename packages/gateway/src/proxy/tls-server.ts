@@ -22,6 +22,8 @@ import { matchRoute } from '../config/match-route.js';
 import type { LeanH1 } from './h1/lean-server.js';
 import { pipelinedHandOvers } from './client-error.js';
 
+const NO_BYTES = Buffer.alloc(0);
+
 /** A certificate's secure context, built once per certificate object (i.e. per generation). */
 const contexts = new WeakMap<TlsCertificate, SecureContext>();
 
@@ -38,7 +40,7 @@ function contextOf(c: TlsCertificate): SecureContext {
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
-export function createTlsDataServer(current: () => Generation, handler: RequestHandler): Http2SecureServer {
+export function createTlsDataServer(current: () => Generation, handler: RequestHandler, lean?: (server: Http2SecureServer) => LeanH1): Http2SecureServer {
   const server = createSecureServer({
     allowHTTP1: true,
     // Client certificates are asked for always (one listener serves every host) and checked per
@@ -51,10 +53,23 @@ export function createTlsDataServer(current: () => Generation, handler: RequestH
       else cb(new Error(`no certificate for ${servername}`));
     },
   }, (req: Http2ServerRequest, res: Http2ServerResponse) => handler(req as unknown as IncomingMessage, res as unknown as ServerResponse));
+  // node:http2's own handling of a connection (h2, or node:http for HTTP/1.1 with allowHTTP1).
+  const nodeHandling = server.listeners('secureConnection') as ((s: TLSSocket) => void)[];
+  server.removeAllListeners('secureConnection');
+  const toNode = (socket: TLSSocket, bytes?: Buffer) => {
+    if (bytes !== undefined && bytes.length > 0) socket.unshift(bytes);
+    for (const l of nodeHandling) l.call(server, socket);
+  };
+  // HTTP/1.1 (by ALPN, or without ALPN) through the lean server when there is one, as on the plain
+  // listener; it hands what it does not take to node:http2's HTTP/1 handling.
+  const http1 = lean?.(server);
   server.on('secureConnection', (socket: TLSSocket) => {
     const c = certificateFor(current().config.tls, (socket as TLSSocket & { servername?: string | false }).servername || undefined);
     // mTLS for this host: a connection without a certificate chaining to its CA is closed.
-    if (c?.clientCa && !socket.authorized) socket.destroy();
+    if (c?.clientCa && !socket.authorized) return void socket.destroy();
+    const alpn = socket.alpnProtocol;
+    if (http1 && (alpn === false || alpn === 'http/1.1')) http1.accept(socket, NO_BYTES, (s, bytes) => toNode(s as TLSSocket, bytes));
+    else toNode(socket);
   });
   // A failed handshake or a protocol error concerns that connection only.
   server.on('tlsClientError', (_e, socket) => socket.destroy());

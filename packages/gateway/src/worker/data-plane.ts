@@ -27,6 +27,8 @@ export class DataPlane {
   readonly #server: Server;
   /** The plain listener's lean HTTP/1 server (undefined: node:http serves all of HTTP/1). */
   readonly #lean: LeanH1 | undefined;
+  /** The TLS listener's (HTTP/1.1 by ALPN), when there are both. */
+  #leanTls: LeanH1 | undefined;
   /** The HTTPS listener (`listenTls`), HTTP/2 and HTTP/1.1 by ALPN. */
   readonly #tls: Http2SecureServer | undefined;
   /** Its bound port, for ssl-redirect's Location. */
@@ -53,7 +55,8 @@ export class DataPlane {
     // h2c by prior knowledge on the plain listener; its connections are closed like the TLS ones.
     this.#track(acceptH2c(this.#server, handler, this.#unclaimed, this.#lean));
     if (init.listenTls) {
-      this.#tls = createTlsDataServer(current, dataRequestHandler(current, accessLog));
+      const tlsHandler = dataRequestHandler(current, accessLog);
+      this.#tls = createTlsDataServer(current, tlsHandler, this.#lean ? (s) => (this.#leanTls = createLeanServer(s, tlsHandler)) : undefined);
       this.#track(this.#tls);
     }
   }
@@ -165,11 +168,13 @@ export class DataPlane {
     this.#listening = false;
     server.closeIdleConnections();
     this.#lean?.closeIdle();
+    this.#leanTls?.closeIdle();
     for (const s of this.#unclaimed) s.destroy();
     // A keep-alive connection becomes idle when its exchange ends: close those as they appear.
     const sweep = setInterval(() => {
       server.closeIdleConnections();
       this.#lean?.closeIdle();
+      this.#leanTls?.closeIdle();
     }, 50);
     const gens = [...(this.#current ? [this.#current] : []), ...this.#draining, ...this.#pending.values()];
     const drained = Promise.all(gens.map((g) => g.release()));
@@ -184,6 +189,7 @@ export class DataPlane {
     }
     server.closeAllConnections();
     this.#lean?.closeAll();
+    this.#leanTls?.closeAll();
     for (const s of this.#tlsSockets) s.destroy();
     await closed;
     await tlsClosed;

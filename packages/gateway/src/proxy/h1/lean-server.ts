@@ -1,7 +1,8 @@
 /**
- * The lean HTTP/1 server of the plain listener: it reads requests off a `net` socket with its own
- * strict parser (parse-head.ts) and writes responses itself (lean-response.ts), which costs less CPU
- * per request than node:http's server (docs/RATIONALE.md, "A leaner HTTP/1 server"). It serves the
+ * The lean HTTP/1 server (the plain listener's, and the TLS listener's for HTTP/1.1 by ALPN): it
+ * reads requests off a `net` or `tls` socket with its own strict parser (parse-head.ts) and writes
+ * responses itself (lean-response.ts), which costs less CPU per request than node:http's server
+ * (docs/RATIONALE.md, "A leaner HTTP/1 server"). It serves the
  * common case only: a head outside its strict subset, at a request boundary, hands the connection —
  * with every byte not yet consumed — to node:http, which then owns it to the end and answers it as
  * it always did (400s, 431, `Expect: 100-continue`, chunked uploads, upgrades, absolute-form targets).
