@@ -151,6 +151,13 @@ export class DataPlane {
     };
   }
 
+  /** Keep-alive connections between two requests, node:http's and the lean servers'. */
+  #closeIdleConnections(): void {
+    this.#server.closeIdleConnections();
+    this.#lean?.closeIdle();
+    this.#leanTls?.closeIdle();
+  }
+
   /**
    * Graceful stop: no new connections, idle keep-alive connections closed, in-flight exchanges
    * given up to `drainMs` to finish; then every connection is closed and every generation released.
@@ -166,16 +173,10 @@ export class DataPlane {
     // HTTP/2 clients get GOAWAY: in-flight streams finish, no new ones start.
     for (const s of this.#tlsSessions) s.close();
     this.#listening = false;
-    server.closeIdleConnections();
-    this.#lean?.closeIdle();
-    this.#leanTls?.closeIdle();
+    this.#closeIdleConnections();
     for (const s of this.#unclaimed) s.destroy();
     // A keep-alive connection becomes idle when its exchange ends: close those as they appear.
-    const sweep = setInterval(() => {
-      server.closeIdleConnections();
-      this.#lean?.closeIdle();
-      this.#leanTls?.closeIdle();
-    }, 50);
+    const sweep = setInterval(() => this.#closeIdleConnections(), 50);
     const gens = [...(this.#current ? [this.#current] : []), ...this.#draining, ...this.#pending.values()];
     const drained = Promise.all(gens.map((g) => g.release()));
     let timer: NodeJS.Timeout | undefined;

@@ -37,6 +37,13 @@ function invalid(code: string, message: string): TypeError {
   return Object.assign(new TypeError(message), { code });
 }
 
+/** `name: value` and its CRLF, checked as node:http checks a header (or trailer) field. */
+function fieldLine(kind: 'Header' | 'Trailer', name: string, value: string): string {
+  if (!TOKEN.test(name)) throw invalid('ERR_INVALID_HTTP_TOKEN', `${kind} name must be a valid HTTP token ["${name}"]`);
+  if (INVALID_VALUE.test(value)) throw invalid('ERR_INVALID_CHAR', `Invalid character in ${kind.toLowerCase()} content ["${name}"]`);
+  return `${name}: ${value}\r\n`;
+}
+
 let dateSec = 0;
 let dateText = '';
 /** The Date header value, made once a second. */
@@ -73,8 +80,6 @@ export class LeanResponse extends EventEmitter {
   #hasBody = true;
   #trailers: string | undefined;
   #closed = false;
-  /** writeHead was called by the user (not implied by write/end). */
-  #explicitHead = false;
 
   constructor(owner: ResponseOwner, isHead: boolean, http11: boolean, keepAlive: boolean) {
     super();
@@ -106,20 +111,17 @@ export class LeanResponse extends EventEmitter {
       }
     }
     this.#pendingHead = head;
-    this.#explicitHead = true;
-    const s = status;
-    this.#hasBody = !this.#head && s !== 204 && s !== 304 && !(s >= 100 && s < 200);
+    this.#hasBody = !this.#head && status !== 204 && status !== 304 && !(status >= 100 && status < 200);
     return this;
   }
 
-  /** One `name: value` line, checked as node:http does, noting the framing headers. */
+  /** One checked header line, noting the framing headers. */
   #line(name: string, value: string): string {
-    if (!TOKEN.test(name)) throw invalid('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${name}"]`);
-    if (INVALID_VALUE.test(value)) throw invalid('ERR_INVALID_CHAR', `Invalid character in header content ["${name}"]`);
+    const line = fieldLine('Header', name, value);
     const n = name.length;
     if (n === 14 && name.toLowerCase() === 'content-length') this.#contentLength = Number(value);
     else if (n === 4 && name.toLowerCase() === 'date') this.#hasDate = true;
-    return `${name}: ${value}\r\n`;
+    return line;
   }
 
   /**
@@ -175,11 +177,7 @@ export class LeanResponse extends EventEmitter {
     for (const k in trailers) {
       const v = trailers[k];
       if (v === undefined) continue;
-      for (const one of Array.isArray(v) ? v : [v as string]) {
-        if (!TOKEN.test(k)) throw invalid('ERR_INVALID_HTTP_TOKEN', `Trailer name must be a valid HTTP token ["${k}"]`);
-        if (INVALID_VALUE.test(one)) throw invalid('ERR_INVALID_CHAR', `Invalid character in trailer content ["${k}"]`);
-        t += `${k}: ${one}\r\n`;
-      }
+      for (const one of Array.isArray(v) ? v : [v as string]) t += fieldLine('Trailer', k, one);
     }
     this.#trailers = (this.#trailers ?? '') + t;
   }
@@ -191,7 +189,8 @@ export class LeanResponse extends EventEmitter {
     this.writableEnded = true;
     if (socket.destroyed) return this;
     socket.cork();
-    if (!this.headersSent) socket.write(this.#finalHead(this.#explicitHead ? -1 : chunk?.length ?? 0), 'latin1');
+    // A head from writeHead (still pending) frames as node:http does for it: without a length.
+    if (!this.headersSent) socket.write(this.#finalHead(this.#pendingHead !== undefined ? -1 : chunk?.length ?? 0), 'latin1');
     if (chunk && chunk.length > 0) this.#body(socket, chunk);
     if (this.#chunked) socket.write(this.#trailers === undefined ? LAST_CHUNK : `0\r\n${this.#trailers}\r\n`, 'latin1');
     // The callback runs once the kernel has the bytes (never synchronously): the next pipelined

@@ -175,16 +175,7 @@ class LeanConnection implements RequestOwner, ResponseOwner {
 
   received(chunk: Buffer): void {
     if (this.#phase === Phase.Gone) return;
-    let rest = chunk;
-    const left = this.#bodyLeft;
-    if (left > 0) {
-      const n = Math.min(left, rest.length);
-      const body = n === rest.length ? rest : rest.subarray(0, n);
-      rest = rest.subarray(n);
-      this.#bodyLeft = left - n;
-      this.#req!.push(body);
-      if (this.#bodyLeft === 0) this.#bodyRead();
-    }
+    const rest = this.#bodyLeft > 0 ? this.#feedBody(chunk) : chunk;
     if (rest.length > 0) {
       this.#buffer = this.#buffer === undefined ? rest : Buffer.concat([this.#buffer, rest]);
       if (this.#phase === Phase.Active) this.#pipelined = true;
@@ -230,13 +221,8 @@ class LeanConnection implements RequestOwner, ResponseOwner {
     this.#bodyLeft = head.contentLength > 0 ? head.contentLength : 0;
     // Body bytes that came with the head.
     if (this.#bodyLeft > 0 && this.#buffer !== undefined) {
-      const more = this.#buffer;
-      this.#buffer = undefined;
-      const n = Math.min(this.#bodyLeft, more.length);
-      this.#bodyLeft -= n;
-      req.push(n === more.length ? more : more.subarray(0, n));
-      if (n < more.length) this.#buffer = more.subarray(n);
-      if (this.#bodyLeft === 0) req.finishBody();
+      const rest = this.#feedBody(this.#buffer);
+      this.#buffer = rest.length > 0 ? rest : undefined;
     }
     // What came with this head beyond its body is pipelined behind it.
     this.#pipelined = this.#buffer !== undefined;
@@ -244,10 +230,19 @@ class LeanConnection implements RequestOwner, ResponseOwner {
     this.#updateReading();
   }
 
-  /** The whole body of the current request was read off the socket. */
-  #bodyRead(): void {
-    this.#req!.finishBody();
-    if (this.#responseDone) this.#between();
+  /**
+   * Gives the current request the part of `bytes` that is its body; returns the rest. With its
+   * last byte the body is complete, and if the response is done too the next request starts.
+   */
+  #feedBody(bytes: Buffer): Buffer {
+    const n = Math.min(this.#bodyLeft, bytes.length);
+    this.#bodyLeft -= n;
+    this.#req!.push(n === bytes.length ? bytes : bytes.subarray(0, n));
+    if (this.#bodyLeft === 0) {
+      this.#req!.finishBody();
+      if (this.#responseDone) this.#between();
+    }
+    return bytes.subarray(n);
   }
 
   /** A head outside the lean subset: node:http takes the connection with what is buffered. */
