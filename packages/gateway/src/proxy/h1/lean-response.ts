@@ -193,14 +193,24 @@ export class LeanResponse extends EventEmitter {
     if (!this.headersSent) socket.write(this.#finalHead(this.#pendingHead !== undefined ? -1 : chunk?.length ?? 0), 'latin1');
     if (chunk && chunk.length > 0) this.#body(socket, chunk);
     if (this.#chunked) socket.write(this.#trailers === undefined ? LAST_CHUNK : `0\r\n${this.#trailers}\r\n`, 'latin1');
-    // The callback runs once the kernel has the bytes (never synchronously): the next pipelined
-    // request starts from there, so a chain of them does not recurse.
-    socket.write('', 'latin1', (err) => {
-      // A connection destroyed before the bytes left reports the response as closed, not finished.
-      if (!err) this.#finished();
-    });
     socket.uncork();
+    // 'finish' once the kernel has every byte, and never synchronously: the next pipelined request
+    // starts from there, so a chain of them does not recurse. Usually the kernel took them all in
+    // the uncork above (nothing left queued): then a tick is enough. An empty write with a callback
+    // would tell the same, at the price of a write system call per response (strace showed it).
+    if (socket.writableLength === 0) process.nextTick(finishedIfConnected, this, socket);
+    else {
+      socket.write('', 'latin1', (err) => {
+        // A connection destroyed before the bytes left reports the response as closed, not finished.
+        if (!err) this.#finished();
+      });
+    }
     return this;
+  }
+
+  /** {@link end}'s tick: as a write callback would, a connection destroyed meanwhile means closed, not finished. */
+  static finishedIfConnected(res: LeanResponse, socket: Socket): void {
+    if (!socket.destroyed) res.#finished();
   }
 
   #finished(): void {
@@ -227,3 +237,5 @@ export class LeanResponse extends EventEmitter {
     this.emit('close');
   }
 }
+
+const finishedIfConnected = LeanResponse.finishedIfConnected;
