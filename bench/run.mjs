@@ -137,9 +137,12 @@ function variants() {
   return [
     { key: 'nginx', label: 'nginx proxy_pass (1 worker)', kind: 'nginx' },
     // Node peers: other Node.js proxies on the same origin, keep-alive to it (bench/peers/).
-    { key: 'peer_undici', label: 'Node peer: node:http + undici Pool', kind: 'peer', script: 'undici-proxy.mjs' },
+    // Each round measures the variants in this order, so the pairs a target compares are run next
+    // to each other where possible: the bare undici proxy right before wasmgate without a plugin,
+    // the node:http server variant right after it, the plugins after those.
     { key: 'peer_http_proxy', label: 'Node peer: http-proxy (npm)', kind: 'peer', script: 'http-proxy.mjs' },
     { key: 'peer_fastify', label: 'Node peer: fastify + @fastify/http-proxy', kind: 'peer', script: 'fastify-proxy.mjs' },
+    { key: 'peer_undici', label: 'Node peer: node:http + undici Pool', kind: 'peer', script: 'undici-proxy.mjs' },
     { key: 'none', label: 'wasmgate, no plugin', plugins: [] },
     // The same without the lean HTTP/1 server (node:http serves every request): what it saves.
     { key: 'none_node_http', label: 'wasmgate, no plugin, node:http server (WASMGATE_HTTP1=node)', plugins: [], env: { WASMGATE_HTTP1: 'node' }, standalone: true },
@@ -522,7 +525,9 @@ function summarize({ micro, cold, sharedState }, { list, tp, fixed, mem, spin, w
         added_latency_us_p50_merged: round(f.p50_us - none.p50_us, 1),
         added_latency_us_p99_merged: round(f.p99_us - none.p99_us, 1),
         added_cpu_us_per_req: round(f.cpu_us_per_req - none.cpu_us_per_req, 1),
-        added_cpu_us_per_req_saturated: round(tp[v.key].cpu_us_per_req_saturated - tp.none.cpu_us_per_req_saturated, 1),
+        // Paired: round k's difference with round k of no plugin (measured shortly before), median
+        // over rounds. A slow stretch of the machine then moves both sides of a pair together.
+        added_cpu_us_per_req_saturated: round(median(tp[v.key].rounds.map((x, k) => x.cpu_us_per_req_saturated - tp.none.rounds[k].cpu_us_per_req_saturated)), 1),
         ratio_plugin_vs_none: round(tp[v.key].rps / tp.none.rps, 3),
         ratio_plugin_vs_none_cpu: round(tp.none.cpu_us_per_req_saturated / tp[v.key].cpu_us_per_req_saturated, 3),
       } : {}),
@@ -538,10 +543,10 @@ function summarize({ micro, cold, sharedState }, { list, tp, fixed, mem, spin, w
   const go = variantsOut.go;
   const both = (a, b) => [...variantsOut[a].throughput_problems, ...variantsOut[b].throughput_problems].join('; ') || null;
   const rounds = (a, b) => variantsOut[a].rps_rounds.map((x, k) => round(x / variantsOut[b].rps_rounds[k], 2));
-  /** a's CPU per request over b's, at saturation (median rounds). */
-  const cpuRatio = (a, b) => round(variantsOut[a].cpu_us_per_req_saturated / variantsOut[b].cpu_us_per_req_saturated, 3);
-  /** The same per round (rounds are interleaved, so round k of a and of b ran minutes apart at most): the spread. */
+  /** a's CPU per request over b's per round (round k of a and of b ran a minute apart at most): the spread. */
   const cpuRounds = (a, b) => variantsOut[a].cpu_us_per_req_rounds.map((x, k) => round(x / variantsOut[b].cpu_us_per_req_rounds[k], 2));
+  /** a's CPU per request over b's, at saturation: the median of the per-round ratios (paired, as the added figures). */
+  const cpuRatio = (a, b) => round(median(variantsOut[a].cpu_us_per_req_rounds.map((x, k) => x / variantsOut[b].cpu_us_per_req_rounds[k])), 3);
   const addedRounds = (a) => variantsOut[a].cpu_us_per_req_rounds.map((x, k) => round(x - variantsOut.none.cpu_us_per_req_rounds[k], 1));
   const targets = [
     target('added latency, one headers-bench plugin (Go), p50', '≤ 20 µs', go.added_latency_us_p50_raw, 'µs', (x) => x <= 20, go.added_latency_invalid.p50),

@@ -92,7 +92,9 @@ export function renderMarkdown(r) {
   p();
   p(`- **req/s**: \`wrk -t1 -c${r.plan.wrk_connections} -d${r.plan.wrkS}s\` after a ${r.plan.wrkWarmS} s warm-up (closed loop: as fast as the proxy answers),`);
   p(`  ${r.plan.wrkRounds} round(s) per variant, interleaved; the best round (a slow round on a shared machine is interference).`);
-  p('  **CPU µs/req** there: the proxy\'s CPU time over the requests answered (median round); **added**: minus the no-plugin gateway\'s.');
+  p('  **CPU µs/req** there: the proxy\'s CPU time over the requests answered (median round); **added**: minus the no-plugin gateway\'s');
+  p('  in the same round, median over rounds (paired: each round runs the variants one after the other, so a slow stretch of');
+  p('  the machine moves both sides of a pair). The CPU ratios of the targets are medians of per-round ratios in the same way.');
   p('  **proxy CPU busy** is the proxy\'s CPU time during that run over its length. Below ~95 %, the run was limited by');
   p('  the load side (wrk and the origin share a core on a 2-core machine), not by the proxy: then the **(CPU/req)**');
   p('  ratios, the other side\'s CPU per request over this one\'s at saturation (median round), compare per-core capacity.');
