@@ -37,11 +37,9 @@ export function dataRequestHandler(
   };
 }
 
-export function createDataServer(
-  current: () => Generation, accessLog: ((line: string) => void) | undefined,
-  before?: (gen: Generation, req: IncomingMessage, res: ServerResponse) => boolean,
-): Server {
-  const server = createServer({ keepAlive: true, requireHostHeader: false }, dataRequestHandler(current, accessLog, before));
+/** The plain listener's node:http server, serving with `handler` (a {@link dataRequestHandler}). */
+export function createDataServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+  const server = createServer({ keepAlive: true, requireHostHeader: false }, handler);
   server.keepAliveTimeout = 60_000;
   // Malformed HTTP from one client answers 400 on that connection only (after what it is still owed).
   server.on('clientError', onClientError);

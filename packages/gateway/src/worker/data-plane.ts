@@ -48,9 +48,10 @@ export class DataPlane {
     this.#env = env;
     const current = () => this.#current!;
     const redirect = (gen: Generation, req: IncomingMessage, res: ServerResponse) => sslRedirect(gen.config, this.#tlsPort, req, res);
-    this.#server = createDataServer(current, accessLog, redirect);
+    // One request handler for the plain listener's three servers: node:http, the lean HTTP/1 server
+    // (first; node:http serves what it does not take) and h2c.
     const handler = dataRequestHandler(current, accessLog, redirect);
-    // HTTP/1 on the plain listener: the lean server first, node:http for what it does not take.
+    this.#server = createDataServer(handler);
     this.#lean = leanHttp1Enabled() ? createLeanServer(this.#server, handler) : undefined;
     // h2c by prior knowledge on the plain listener; its connections are closed like the TLS ones.
     this.#track(acceptH2c(this.#server, handler, this.#unclaimed, this.#lean));
