@@ -19,8 +19,8 @@ import { certificateFor } from '../config/resolve-tls.js';
 import type { Config, TlsCertificate } from '../config/types.js';
 import { requestHeaderMap } from './headers.js';
 import { matchRoute } from '../config/match-route.js';
-import type { LeanH1 } from './h1/lean-server.js';
-import { pipelinedHandOvers } from './client-error.js';
+import type { Fallback, LeanH1 } from './h1/lean-server.js';
+import { onClientError, pipelinedHandOvers } from './client-error.js';
 
 const NO_BYTES = Buffer.alloc(0);
 
@@ -54,12 +54,10 @@ export function createTlsDataServer(current: () => Generation, handler: RequestH
     },
   }, (req: Http2ServerRequest, res: Http2ServerResponse) => handler(req as unknown as IncomingMessage, res as unknown as ServerResponse));
   // node:http2's own handling of a connection (h2, or node:http for HTTP/1.1 with allowHTTP1).
-  const nodeHandling = server.listeners('secureConnection') as ((s: TLSSocket) => void)[];
-  server.removeAllListeners('secureConnection');
-  const toNode = (socket: TLSSocket, bytes?: Buffer) => {
-    if (bytes !== undefined && bytes.length > 0) socket.unshift(bytes);
-    for (const l of nodeHandling) l.call(server, socket);
-  };
+  const toNode = takeOver(server, 'secureConnection');
+  // HTTP/1.1 here follows the plain listener's rule for malformed heads (node's default would answer
+  // 400 at once, in place of a response still owed to an earlier request on the connection).
+  server.on('clientError', onClientError);
   // HTTP/1.1 (by ALPN, or without ALPN) through the lean server when there is one, as on the plain
   // listener; it hands what it does not take to node:http2's HTTP/1 handling.
   const http1 = lean?.(server);
@@ -68,8 +66,8 @@ export function createTlsDataServer(current: () => Generation, handler: RequestH
     // mTLS for this host: a connection without a certificate chaining to its CA is closed.
     if (c?.clientCa && !socket.authorized) return void socket.destroy();
     const alpn = socket.alpnProtocol;
-    if (http1 && (alpn === false || alpn === 'http/1.1')) http1.accept(socket, NO_BYTES, (s, bytes) => toNode(s as TLSSocket, bytes));
-    else toNode(socket);
+    if (http1 && (alpn === false || alpn === 'http/1.1')) http1.accept(socket, NO_BYTES, toNode);
+    else toNode(socket, NO_BYTES, false);
   });
   // A failed handshake or a protocol error concerns that connection only.
   server.on('tlsClientError', (_e, socket) => socket.destroy());
@@ -137,6 +135,21 @@ function kHandleOf(session: Http2Session): { receive(b: Buffer): void } | undefi
 }
 
 /** The start of the HTTP/2 connection preface (`PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`); no HTTP/1 method is `PRI`. */
+/**
+ * Takes `server`'s own handling of new connections (its `event` listeners) off the event and returns
+ * it as a hand-over: the socket, with the bytes already read from it put back first. `pipelined`:
+ * the lean server answered a request on it before (client-error.ts, `pipelinedHandOvers`).
+ */
+function takeOver(server: Server | Http2SecureServer, event: 'connection' | 'secureConnection'): Fallback {
+  const own = server.listeners(event) as ((s: Socket) => void)[];
+  server.removeAllListeners(event);
+  return (socket, bytes, pipelined) => {
+    if (pipelined) pipelinedHandOvers.add(socket);
+    if (bytes.length > 0) socket.unshift(bytes);
+    for (const l of own) l.call(server, socket);
+  };
+}
+
 const H2_PREFACE = Buffer.from('PRI ');
 const SNIFF_TIMEOUT_MS = 60_000;
 
@@ -153,14 +166,7 @@ const SNIFF_TIMEOUT_MS = 60_000;
  */
 export function acceptH2c(server: Server, handler: RequestHandler, unclaimed: Set<Socket>, lean?: LeanH1): Http2Server {
   const h2 = createServer({}, (req: Http2ServerRequest, res: Http2ServerResponse) => handler(req as unknown as IncomingMessage, res as unknown as ServerResponse));
-  const h1 = server.listeners('connection') as ((s: Socket) => void)[];
-  server.removeAllListeners('connection');
-  /** node:http's own connection handling, with the bytes read so far put back first. */
-  const toNodeHttp = (socket: Socket, bytes: Buffer, pipelined = false) => {
-    if (pipelined) pipelinedHandOvers.add(socket);
-    if (bytes.length > 0) socket.unshift(bytes);
-    for (const l of h1) l.call(server, socket);
-  };
+  const toNodeHttp = takeOver(server, 'connection');
   server.on('connection', (socket: Socket) => {
     // A connection that never says anything is not kept forever before either server owns it.
     socket.setTimeout(SNIFF_TIMEOUT_MS, () => socket.destroy());
@@ -205,7 +211,7 @@ export function acceptH2c(server: Server, handler: RequestHandler, unclaimed: Se
         socket.resume();
         lean.accept(socket, seen, toNodeHttp);
         return;
-      } else toNodeHttp(socket, seen);
+      } else toNodeHttp(socket, seen, false);
       socket.resume();
     };
     socket.on('data', onData);

@@ -77,6 +77,8 @@ describe('lean HTTP/1 server on the TLS listener', () => {
         'GET /proto HTTP/1.1\r\nHost: t\r\n\r\nHEAD /proto HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n',
         'GET /chunk HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n',
         'GET /proto HTTP/1.0\r\nHost: t\r\n\r\n',
+        // Malformed behind an answered request: the answer, then the close (no 400), as node:http2.
+        'GET /proto HTTP/1.1\r\nHost: t\r\n\r\nGET /x HTTP/1.1\r\nBad Header: y\r\n\r\n',
       ];
       for (const r of requests) {
         const a = masked(await overTls(lean.gateway.tlsAddress!.port, r, alpn));
@@ -85,6 +87,9 @@ describe('lean HTTP/1 server on the TLS listener', () => {
       }
       const first = await overTls(lean.gateway.tlsAddress!.port, requests[0]!, alpn);
       assert.match(first, /^HTTP\/1\.1 200 OK\r\n[^]*Keep-Alive: timeout=5\r\n\r\nhttps/);
+      // As on the plain listener (issue 9): the request answered, then the connection closed, no 400.
+      const malformed = await overTls(lean.gateway.tlsAddress!.port, requests[3]!, alpn);
+      assert.match(malformed, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nhttps$/);
     });
   }
 
