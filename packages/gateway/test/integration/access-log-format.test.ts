@@ -7,15 +7,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { LogLevel } from '@wasmgate/host';
 import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/logger.js';
 import {
   Cleanup, fixture, gatewaySpec, ingress, poll, send, service, startUpstream, wasmPlugin, writeConfig, type AfterHook, type Manifest,
 } from '../helpers/gateway.js';
+import { freePort } from '../helpers/daemon.js';
 
 const MOCK = fixture('go/mock-response/plugin.wasm');
 const CUSTOM_LOG = fixture('wat/custom-log.wasm');
@@ -34,14 +32,6 @@ async function startRaw(hook: AfterHook, docs: readonly Manifest[]): Promise<{ g
   return { gateway, port: gateway.address.port, lines };
 }
 
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const s = http.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 async function manifests(bag: Cleanup, accessLog: unknown): Promise<{ docs: Manifest[]; upPort: number; deadPort: number }> {
   const up = await startUpstream(bag, (seen, res) => {
@@ -54,7 +44,7 @@ async function manifests(bag: Cleanup, accessLog: unknown): Promise<{ docs: Mani
       res.writeHead(200, { 'content-type': 'text/plain', 'x-up': 'yes' }).end('upstream ok');
     }
   });
-  const deadPort = await closedPort();
+  const deadPort = await freePort();
   const mock = ingress('mock', 'backend', { path: '/mock' });
   const dead = ingress('dead', 'dead', { path: '/dead' });
   const docs = [

@@ -16,6 +16,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import { LeanH1, type Fallback, type LeanHandler, type LeanTimeouts } from '../../src/proxy/h1/lean-server.js';
 import type { LeanRequest } from '../../src/proxy/h1/lean-request.js';
 import type { LeanResponse } from '../../src/proxy/h1/lean-response.js';
+import { freePort } from '../helpers/daemon.js';
 import { Cleanup, gatewaySpec, ingress, listenServer, poll, send, service, startGateway, startUpstream, type Manifest, type TestGateway, type Upstream } from '../helpers/gateway.js';
 
 // ---- a raw client and a response splitter ----------------------------------------------------------
@@ -179,14 +180,6 @@ function canonical(data: string, heads: boolean[]): string {
 
 // ---- gateways ---------------------------------------------------------------------------------------
 
-/** A port nothing listens on (a Service endpoint that is down). */
-async function deadPort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** Starts a gateway with the lean server (`lean`) or node:http only (WASMGATE_HTTP1=node). */
 async function startKind(bag: Cleanup, lean: boolean, upstreamPort: number, dead: number, extra: Manifest[] = []): Promise<TestGateway> {
@@ -269,7 +262,7 @@ describe('lean HTTP/1 server: the same bytes as node:http', () => {
   let node: TestGateway;
   before(async () => {
     const up = await startUpstream(bag, answer);
-    const dead = await deadPort();
+    const dead = await freePort();
     lean = await startKind(bag, true, up.port, dead);
     node = await startKind(bag, false, up.port, dead);
   });
@@ -371,7 +364,7 @@ describe('lean HTTP/1 server: connections', () => {
     up = await listenServer(bag, server, requests);
     // The access log as JSON with Envoy's response flags (DC: downstream connection termination).
     const accessLog = gatewaySpec({ accessLog: { path: 'stdout', jsonFormat: { requestId: '%REQ(X-REQUEST-ID)%', details: '%RESPONSE_CODE_DETAILS%', flags: '%RESPONSE_FLAGS%' } } });
-    const dead = await deadPort();
+    const dead = await freePort();
     gw = await startKind(bag, true, up.port, dead, [accessLog]);
     nodeGw = await startKind(bag, false, up.port, dead, [accessLog]);
   });
